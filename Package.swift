@@ -1,0 +1,30 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layout (see README "Architecture"): a tiny C shim, libraries by concern, a thin CLI.
+let package = Package(
+    name: "syspect",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "syspect", targets: ["syspect"]),
+        .library(name: "SyspectCore", targets: ["SyspectCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/ordo-one/TextTable", from: "0.0.2"),
+    ],
+    targets: [
+        // Syscall table (generated), value types shared by every module.
+        .target(name: "SyspectCore"),
+        // The CLI: argument parsing and printing only.
+        .executableTarget(name: "syspect", dependencies: [
+            "SyspectCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "SyspectCoreTests", dependencies: ["SyspectCore"]),
+    ]
+)

@@ -1,0 +1,14 @@
+import ArgumentParser
+import SyspectCore
+
+@main
+struct Syspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "syspect",
+        abstract: "Measure which Linux system calls an application needs, and plan an OS's compatibility layer.",
+        version: "0.1.0",
+        subcommands: [
+            Syscalls.self,
+        ]
+    )
+}
