@@ -11,6 +11,9 @@ dir=${SYSPECT_PROBE_DIR:-$PWD}
 fail() { echo "wrk.sh: $*" >&2; exit 1; }
 
 mkdir -p "$dir/html"
+# As root, nginx's worker runs as nobody: it must be able to reach the document root even when
+# the probe folder was made private (mktemp -d gives 0700).
+chmod a+x "$dir" && chmod a+rx "$dir/html"
 body="syspect nginx example $$"
 printf '%s\n' "$body" >"$dir/html/index.html"
 head -c 4096 /dev/zero | tr '\0' 'a' >"$dir/html/4k.txt"
