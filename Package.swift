@@ -19,6 +19,8 @@ let package = Package(
     targets: [
         // Syscall table (generated), value types shared by every module.
         .target(name: "SyspectCore"),
+        // Support plans and API importance from measurements (pure library).
+        .target(name: "SyspectPlan", dependencies: ["SyspectCore"]),
         // The CLI: argument parsing and printing only.
         .executableTarget(name: "syspect", dependencies: [
             "SyspectCore",
@@ -26,5 +28,6 @@ let package = Package(
         ]),
 
         .testTarget(name: "SyspectCoreTests", dependencies: ["SyspectCore"]),
+        .testTarget(name: "SyspectPlanTests", dependencies: ["SyspectCore", "SyspectPlan"]),
     ]
 )
