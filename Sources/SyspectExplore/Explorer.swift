@@ -1,0 +1,329 @@
+import Foundation
+import SyspectCore
+
+/// How to explore (the CLI's options).
+public struct ExploreOptions: Sendable {
+    /// Probes run at once.
+    public var jobs: Int
+    /// Replicas per policy; nil: the spec's `replicas`.
+    public var replicas: Int?
+    public var strategy: StrategyName
+    /// Folder of the probe folders; nil: `ExploreOptions.defaultWorkDirectory`.
+    public var workDirectory: String?
+
+    public init(jobs: Int = ProcessInfo.processInfo.activeProcessorCount, replicas: Int? = nil,
+                strategy: StrategyName = .oneByOne, workDirectory: String? = nil) {
+        self.jobs = jobs
+        self.replicas = replicas
+        self.strategy = strategy
+        self.workDirectory = workDirectory
+    }
+
+    /// `$XDG_STATE_HOME/syspect/probes` (default `~/.local/state/syspect/probes`).
+    public static func defaultWorkDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        let state = environment["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? "\(environment["HOME"] ?? NSHomeDirectory())/.local/state"
+        return "\(state)/syspect/probes"
+    }
+}
+
+/// The phases of an explore, in order.
+public enum ExplorePhase: String, Sendable, Codable {
+    case baseline, probes, final, culprits
+}
+
+/// Where an explore stands, for progress displays.
+public struct ProgressSnapshot: Sendable {
+    public var phase: ExplorePhase
+    /// Probes finished (this and earlier sessions of the same exploration).
+    public var done: Int
+    /// Expected total (grows if the final run fails and culprits are searched).
+    public var total: Int
+    /// Seconds since this session started.
+    public var elapsed: Double
+    /// Probes finished in this session.
+    public var sessionDone: Int
+    public var jobs: Int
+    public var verdictCounts: [Verdict: Int]
+
+    /// Seconds left at this session's pace; nil before the first probe of the session.
+    public var eta: Double? {
+        guard sessionDone > 0, total > done else { return sessionDone > 0 ? 0 : nil }
+        return elapsed / Double(sessionDone) * Double(total - done)
+    }
+}
+
+/// What the explore reports as it goes. Callbacks arrive on the thread that called `run`.
+public enum ExploreEvent: Sendable {
+    /// The exploration already had finished probes: they will not run again.
+    case resumed(key: String, finishedProbes: Int)
+    case phase(ExplorePhase, ProgressSnapshot)
+    case probeFinished(ProbeRecord, ProgressSnapshot)
+}
+
+/// Why an explore stopped. `description` is the one-line message (plus output where useful).
+public enum ExploreError: Error, Sendable, CustomStringConvertible {
+    case baselineFailed(reason: String, output: String, directory: String)
+    case baselineFlaky(passed: Int, replicas: Int, reason: String, output: String, directory: String)
+    case targetsNeverRun([String])
+    case noTracedCalls
+    case probeCannotRun(policy: String, reason: String)
+    case workDirectoryUnderTmp(String)
+
+    public var description: String {
+        switch self {
+        case .baselineFailed(let reason, let output, let dir):
+            return "the workload fails without any interposition (\(reason)); fix the spec or the "
+                + "application first (logs: \(dir))" + Self.quote(output)
+        case .baselineFlaky(let passed, let replicas, let reason, let output, let dir):
+            return "the workload is flaky: \(passed) of \(replicas) baseline runs passed, one failed (\(reason)); "
+                + "make the test script deterministic before exploring (logs: \(dir))" + Self.quote(output)
+        case .targetsNeverRun(let targets):
+            return "target binary \(targets.joined(separator: ", ")) never ran in the baseline; fix `targets` "
+                + "(a real path or the basename of a program the command runs)"
+        case .noTracedCalls:
+            return "the baseline traced no x86-64 system call of the targets; check `targets`"
+        case .probeCannotRun(let policy, let reason):
+            return "probe \(policy) could not run three times: \(reason)"
+        case .workDirectoryUnderTmp(let path):
+            return "the probe folder \(path) is under /tmp, which each probe's sandbox replaces; "
+                + "choose another --work-dir"
+        }
+    }
+
+    private static func quote(_ output: String) -> String {
+        let text = output.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty else { return "" }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).suffix(20)
+        return "\n--- end of the workload's output ---\n" + lines.joined(separator: "\n")
+    }
+}
+
+/// The result of a completed explore.
+public struct ExploreResult: Sendable {
+    public var exploration: ExplorationRecord
+    /// The verdicts saved to the store (after the culprit search, see `FinalConfirmation`).
+    public var measurement: SyspectCore.Measurement
+    /// Per-call verdicts before the final run.
+    public var probeVerdicts: [Int: Verdict]
+    public var report: CulpritReport
+    /// Census entries of other ABIs (i386 `int $0x80`, x32): reported, never probed.
+    public var otherABICalls: [CensusEntry]
+    /// Probes run in this session (the rest came from the journal).
+    public var sessionProbes: Int
+}
+
+/// One `syspect explore`: baseline, probes (by strategy), final run and culprit search, with
+/// every probe journaled in the store so that running it again resumes.
+public final class Explorer {
+    public let spec: AppSpec
+    public let store: any ResultStore
+    public let options: ExploreOptions
+    public let runner: any ProbeRunning
+    public let key: String
+
+    private var journal = Journal()
+    private var exploration: ExplorationRecord
+    private var recordCount = 0
+    private var sessionStart = Date()
+    private var sessionDone = 0
+    private var previousWall = 0.0
+    private var phase = ExplorePhase.baseline
+    private var events: (ExploreEvent) -> Void = { _ in }
+
+    /// `runner`: nil for the real sandboxed `ProbeRunner` in the work directory.
+    public init(spec: AppSpec, store: any ResultStore, options: ExploreOptions, runner: (any ProbeRunning)? = nil) throws {
+        self.spec = spec
+        self.store = store
+        self.options = options
+        self.key = Explorer.key(for: spec)
+        let workRoot = options.workDirectory ?? ExploreOptions.defaultWorkDirectory()
+        let absolute = URL(fileURLWithPath: workRoot).standardizedFileURL.path
+        if absolute == "/tmp" || absolute.hasPrefix("/tmp/") { throw ExploreError.workDirectoryUnderTmp(absolute) }
+        let folder = "\(absolute)/\(spec.name)-\(spec.workload)-\(Explorer.specHash(spec).prefix(8))"
+        self.runner = runner ?? ProbeRunner(spec: spec, workDirectory: folder)
+        self.exploration = ExplorationRecord(
+            key: key, app: spec.name, workload: spec.workload, kind: spec.kind, specHash: Explorer.specHash(spec),
+            specText: spec.text, strategy: options.strategy.rawValue, startedAt: Date())
+    }
+
+    /// Hash of the spec text and the test script's content: a changed spec or script starts a new
+    /// exploration, the same one resumes.
+    public static func specHash(_ spec: AppSpec) -> String {
+        let script = spec.script.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) } ?? ""
+        return stableHash(spec.text + "\u{0}" + script)
+    }
+
+    /// `app/workload@hash`.
+    public static func key(for spec: AppSpec) -> String {
+        "\(spec.name)/\(spec.workload)@\(specHash(spec).prefix(12))"
+    }
+
+    var replicas: Int { options.replicas ?? spec.replicas }
+
+    public func run(events: @escaping (ExploreEvent) -> Void = { _ in }) throws -> ExploreResult {
+        self.events = events
+        sessionStart = Date()
+        try store.beginExploration(exploration)
+        if let stored = try store.exploration(key: key) { exploration = stored }
+        exploration.strategy = options.strategy.rawValue
+        previousWall = exploration.wallSeconds
+        let records = try store.probes(exploration: key)
+        journal = Journal(records)
+        recordCount = records.count
+        if journal.count > 0 { events(.resumed(key: key, finishedProbes: journal.count)) }
+
+        try baseline()
+        let traced = Set(exploration.census.filter { $0.arch == .x86_64 }.map(\.number)).sorted()
+        guard !traced.isEmpty else { throw ExploreError.noTracedCalls }
+        let strategy = options.strategy.strategy
+        let context = { [unowned self] in StrategyContext(traced: traced, replicas: self.replicas, journal: self.journal) }
+
+        phase = .probes
+        events(.phase(.probes, snapshot(strategy: strategy, traced: traced)))
+        try scheduler().run(census: false, next: { strategy.nextProbes(context()) }) { request, run in
+            try self.journalProbe(request, run, strategy: strategy, traced: traced)
+        }
+        let verdicts = strategy.verdicts(context())
+
+        phase = .final
+        events(.phase(.final, snapshot(strategy: strategy, traced: traced)))
+        let report = try confirm(verdicts, strategy: strategy, traced: traced)
+
+        let confirmed = FinalConfirmation.confirmedVerdicts(verdicts, report: report)
+        let measurement = SyspectCore.Measurement(app: spec.name, workload: spec.workload, kind: spec.kind,
+                                      verdicts: confirmed, source: "syspect")
+        try store.save(measurement)
+        exploration.finishedAt = Date()
+        try saveProgress()
+        return ExploreResult(
+            exploration: exploration, measurement: measurement, probeVerdicts: verdicts, report: report,
+            otherABICalls: exploration.census.filter { $0.arch != .x86_64 }, sessionProbes: sessionDone)
+    }
+
+    // MARK: - Phases
+
+    /// Runs every baseline replica (with a census) unless a previous session finished them.
+    /// A failing or flaky baseline journals its runs as `error` (not evidence: the next explore
+    /// runs the baseline afresh) and stops.
+    private func baseline() throws {
+        let requests = (1...replicas).map { ProbeRequest(.baseline, replica: $0) }
+        if !exploration.census.isEmpty && requests.allSatisfy(journal.isFinished) { return }
+        events(.phase(.baseline, snapshot(strategy: nil, traced: [])))
+        var runs: [(ProbeRequest, ProbeRun)] = []
+        try scheduler().run(census: true, next: {
+            requests.filter { r in !runs.contains { $0.0 == r } }
+        }) { request, run in
+            runs.append((request, run))
+            if run.outcome == .error { try self.record(request, run) }
+        }
+        runs.sort { $0.0.replica < $1.0.replica }
+        let failed = runs.filter { $0.1.outcome != .pass }
+        if let (_, first) = failed.first {
+            for (request, run) in runs where run.outcome != .error {
+                var noted = run
+                noted.reason = "baseline not usable: " + run.reason
+                noted.outcome = .error
+                try record(request, noted)
+            }
+            if failed.count < runs.count {
+                throw ExploreError.baselineFlaky(passed: runs.count - failed.count, replicas: runs.count,
+                                                 reason: first.reason, output: first.outputTail, directory: first.directory)
+            }
+            throw ExploreError.baselineFailed(reason: first.reason, output: first.outputTail, directory: first.directory)
+        }
+        let neverRun = Set(runs.flatMap(\.1.targetsNeverRun))
+        if !neverRun.isEmpty { throw ExploreError.targetsNeverRun(neverRun.sorted()) }
+        exploration.census = mergeCensus(runs.map(\.1.census))
+        try store.updateExploration(exploration)
+        for (request, run) in runs { try journalProbe(request, run, strategy: nil, traced: []) }
+    }
+
+    /// The final all-together run and, when it fails, the culprit search; resumable like the rest.
+    private func confirm(_ verdicts: [Int: Verdict], strategy: any ExplorationStrategy, traced: [Int]) throws -> CulpritReport {
+        let items = FinalConfirmation.assignments(verdicts)
+        while true {
+            do {
+                return try FinalConfirmation.search(items) { policy in
+                    switch journal.status(policy, replicas: replicas) {
+                    case .passed: return true
+                    case .failed: return false
+                    case .pending: throw NeedsProbe(policy: policy)
+                    }
+                }
+            } catch let need as NeedsProbe {
+                if need.policy.count < items.count && phase != .culprits {
+                    phase = .culprits
+                    events(.phase(.culprits, snapshot(strategy: strategy, traced: traced)))
+                }
+                let requests = (1...replicas).map { ProbeRequest(need.policy, replica: $0) }
+                try scheduler().run(census: false, next: {
+                    journal.status(need.policy, replicas: replicas) == .failed
+                        ? [] : requests.filter { !journal.isFinished($0) }
+                }) { request, run in
+                    try self.journalProbe(request, run, strategy: strategy, traced: traced)
+                }
+            }
+        }
+    }
+
+    // MARK: - Journal and progress
+
+    private func scheduler() -> Scheduler { Scheduler(jobs: options.jobs, runner: runner) }
+
+    @discardableResult
+    private func record(_ request: ProbeRequest, _ run: ProbeRun) throws -> ProbeRecord {
+        let record = ProbeRecord(
+            exploration: key, policy: request.policy.key, replica: request.replica, outcome: run.outcome,
+            reason: run.reason, exitStatus: run.exitStatus, durationSeconds: run.durationSeconds,
+            metric: run.metric, startedAt: run.startedAt)
+        try store.record(record)
+        journal.add(record)
+        recordCount += 1
+        sessionDone += 1
+        try saveProgress()
+        return record
+    }
+
+    /// Journals a finished probe and reports it.
+    private func journalProbe(_ request: ProbeRequest, _ run: ProbeRun, strategy: (any ExplorationStrategy)?, traced: [Int]) throws {
+        let record = try record(request, run)
+        events(.probeFinished(record, snapshot(strategy: strategy, traced: traced)))
+    }
+
+    private func saveProgress() throws {
+        exploration.probeCount = recordCount
+        exploration.wallSeconds = previousWall + Date().timeIntervalSince(sessionStart)
+        try store.updateExploration(exploration)
+    }
+
+    private func snapshot(strategy: (any ExplorationStrategy)?, traced: [Int]) -> ProgressSnapshot {
+        let context = StrategyContext(traced: traced, replicas: replicas, journal: journal)
+        let probes = strategy.map { $0.estimatedTotal(context) } ?? 0
+        var finalRuns = replicas
+        if phase == .culprits || phase == .final {
+            // Sets tried so far (final and culprit search) plus one more.
+            let sets = Set(journal.outcomes.keys.filter { $0.hasPrefix("set:") || $0.hasPrefix("group:") })
+            finalRuns = max(finalRuns, (sets.count + 1) * replicas)
+        }
+        let total = replicas + probes + finalRuns
+        var counts: [Verdict: Int] = [:]
+        for v in (strategy?.verdicts(context) ?? [:]).values { counts[v, default: 0] += 1 }
+        return ProgressSnapshot(
+            phase: phase, done: journal.count, total: max(total, journal.count), elapsed: Date().timeIntervalSince(sessionStart),
+            sessionDone: sessionDone, jobs: options.jobs, verdictCounts: counts)
+    }
+}
+
+/// Several baseline censuses as one: every (arch, call) seen in any run, with the largest count.
+public func mergeCensus(_ censuses: [[CensusEntry]]) -> [CensusEntry] {
+    var merged: [String: CensusEntry] = [:]
+    for census in censuses {
+        for entry in census {
+            let id = "\(entry.arch.rawValue):\(entry.number)"
+            if let existing = merged[id], existing.calls >= entry.calls { continue }
+            merged[id] = entry
+        }
+    }
+    return merged.values.sorted { ($0.calls, $1.number) > ($1.calls, $0.number) }
+}

@@ -1,0 +1,341 @@
+import Foundation
+import SyspectCore
+import SyspectTrace
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What one probe produced.
+public struct ProbeRun: Sendable {
+    public var outcome: ProbeOutcome
+    /// Why it passed or failed, e.g. "test script exited 1", "application died (SIGSEGV) before
+    /// the script ended".
+    public var reason: String
+    /// The test script's exit status (or the command's, when it is the workload).
+    public var exitStatus: Int32?
+    public var durationSeconds: Double
+    public var metric: Double?
+    public var startedAt: Date
+    /// Census of the target binaries (baseline probes only).
+    public var census: [CensusEntry]
+    /// Targets that never ran (baseline probes only; a spec mistake).
+    public var targetsNeverRun: [String]
+    /// The probe's own folder (working directory and logs).
+    public var directory: String
+    /// The end of the workload's output (script stdout+stderr, or the command's), for messages.
+    public var outputTail: String
+
+    public init(
+        outcome: ProbeOutcome, reason: String, exitStatus: Int32? = nil, durationSeconds: Double = 0,
+        metric: Double? = nil, startedAt: Date = Date(), census: [CensusEntry] = [],
+        targetsNeverRun: [String] = [], directory: String = "", outputTail: String = ""
+    ) {
+        self.outcome = outcome
+        self.reason = reason
+        self.exitStatus = exitStatus
+        self.durationSeconds = durationSeconds
+        self.metric = metric
+        self.startedAt = startedAt
+        self.census = census
+        self.targetsNeverRun = targetsNeverRun
+        self.directory = directory
+        self.outputTail = outputTail
+    }
+}
+
+/// Runs one probe. The real implementation is `ProbeRunner`; the scheduler only needs this.
+public protocol ProbeRunning: Sendable {
+    /// Runs `request` (with a census when `census`); never throws: a launch problem is an
+    /// `.error` outcome with its reason.
+    func run(_ request: ProbeRequest, census: Bool) -> ProbeRun
+}
+
+/// Runs probes for real: each in a fresh sandbox (network, mount with a private /tmp, PID, IPC
+/// and UTS namespaces), the application launched under the tracer with the probe's policy, the
+/// test script run inside the same namespaces, the whole tree killed at the end.
+public struct ProbeRunner: ProbeRunning {
+    public var spec: AppSpec
+    /// Folder holding one sub-folder per probe (must not be under /tmp: the sandbox replaces it).
+    public var workDirectory: String
+    /// Bytes kept of each log (application stdout/stderr, script stdout/stderr).
+    public var logCap: Int
+    /// Seconds a server gets to stop after SIGTERM (when it catches SIGTERM) before SIGKILL.
+    public var stopGrace: Double
+    /// How often the running probe is checked (application alive, script done, logs).
+    public var pollInterval: Double = 0.02
+
+    public init(spec: AppSpec, workDirectory: String, logCap: Int = 64 * 1024, stopGrace: Double = 2) {
+        self.spec = spec
+        self.workDirectory = workDirectory
+        self.logCap = logCap
+        self.stopGrace = stopGrace
+    }
+
+    /// The folder of one probe: `<workDirectory>/<policy>-r<replica>` (long policies hashed).
+    public func directory(for request: ProbeRequest) -> String {
+        var name = request.policy.key.replacingOccurrences(of: ":", with: "_")
+            .replacingOccurrences(of: ";", with: "_").replacingOccurrences(of: "=", with: "-")
+        if name.count > 80 { name = "set-" + stableHash(request.policy.key) }
+        return "\(workDirectory)/\(name)-r\(request.replica)"
+    }
+
+    public func run(_ request: ProbeRequest, census: Bool) -> ProbeRun {
+        let started = Date()
+        let dir = directory(for: request)
+        var run = ProbeRun(outcome: .error, reason: "", startedAt: started, directory: dir)
+        defer { trimLogs(dir) }
+        do {
+            try? FileManager.default.removeItem(atPath: dir)
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        } catch {
+            run.reason = "cannot create the probe folder \(dir): \(error.localizedDescription)"
+            return run
+        }
+        let process: TracedProcess
+        do {
+            process = try Tracer.launch(launchOptions(request.policy, census: census, directory: dir))
+        } catch {
+            run.reason = "cannot launch \(spec.command[0]): \(error)"
+            run.durationSeconds = Date().timeIntervalSince(started)
+            return run
+        }
+        if let script = spec.script {
+            runWithScript(script, process: process, directory: dir, into: &run)
+        } else {
+            runCommandAsWorkload(process: process, directory: dir, into: &run)
+        }
+        run.durationSeconds = Date().timeIntervalSince(started)
+        return run
+    }
+
+    // MARK: - Launch
+
+    func launchOptions(_ policy: ProbePolicy, census: Bool, directory: String) -> LaunchOptions {
+        var environment = ProcessInfo.processInfo.environment
+        environment.merge(spec.environment) { $1 }
+        environment["SYSPECT_PROBE_DIR"] = directory
+        let interposition = Interposition(
+            stub: policy.stub, fake: Dictionary(uniqueKeysWithValues: policy.fake.map { ($0, Int64(0)) }),
+            inKernel: spec.targetIsCommand)
+        let budget = (spec.script == nil ? 0 : spec.readyTimeout + stopGrace + 5) + spec.runTimeout
+        return LaunchOptions(
+            arguments: spec.command, environment: environment, workingDirectory: directory,
+            stdoutPath: "\(directory)/app.stdout", stderrPath: "\(directory)/app.stderr",
+            targets: spec.targets, census: census, interposition: interposition,
+            sandbox: Sandbox(), timeout: budget)
+    }
+
+    // MARK: - The command is the workload
+
+    func runCommandAsWorkload(process: TracedProcess, directory: String, into run: inout ProbeRun) {
+        let deadline = Date().addingTimeInterval(spec.runTimeout)
+        while process.isRunning && Date() < deadline {
+            LogCap.enforceWhileRunning("\(directory)/app.stdout", cap: logCap)
+            LogCap.enforceWhileRunning("\(directory)/app.stderr", cap: logCap)
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        let timedOut = process.isRunning
+        if timedOut { process.kill() }
+        let result = process.wait()
+        fill(&run, from: result)
+        let output = LogCap.tail("\(directory)/app.stdout")
+        run.outputTail = output + LogCap.tail("\(directory)/app.stderr")
+        run.exitStatus = result.exitCode ?? result.termSignal.map { 128 + $0 }
+        if timedOut || result.timedOut {
+            run.outcome = .fail
+            run.reason = "the command did not finish within \(format(spec.runTimeout)) s"
+        } else if result.exitCode == 0 {
+            run.outcome = .pass
+            run.reason = "the command exited 0"
+            run.metric = parseMetric(output)
+        } else {
+            run.outcome = .fail
+            run.reason = "the command \(ending(result))"
+        }
+    }
+
+    // MARK: - A server and its test script
+
+    func runWithScript(_ script: String, process: TracedProcess, directory: String, into run: inout ProbeRun) {
+        if let failure = waitUntilReady(process, directory: directory) {
+            stop(process)
+            let result = process.wait()
+            fill(&run, from: result)
+            run.outcome = .fail
+            run.reason = failure
+            run.outputTail = LogCap.tail("\(directory)/app.stderr") + LogCap.tail("\(directory)/app.stdout")
+            return
+        }
+        let stdout = OutputCapture(path: "\(directory)/script.stdout", cap: logCap)
+        let stderr = OutputCapture(path: "\(directory)/script.stderr", cap: logCap)
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/usr/bin/nsenter")
+        child.arguments = Namespaces.nsenterArguments(pid: process.pid, workingDirectory: directory) + [script]
+        var environment = ProcessInfo.processInfo.environment
+        environment.merge(spec.environment) { $1 }
+        environment["SYSPECT_PROBE_DIR"] = directory
+        child.environment = environment
+        child.standardInput = FileHandle.nullDevice
+        child.standardOutput = stdout.pipe
+        child.standardError = stderr.pipe
+        do {
+            try child.run()
+        } catch {
+            stop(process)
+            fill(&run, from: process.wait())
+            run.outcome = .error
+            run.reason = "cannot start the test script \(script): \(error.localizedDescription)"
+            return
+        }
+        stdout.start()
+        stderr.start()
+
+        let verdict = watchScript(child, process: process, directory: directory)
+        stop(process)  // ends the PID namespace: the script's whole tree dies with it
+        let result = process.wait()
+        child.waitUntilExit()
+        stdout.finish(timeout: 2)
+        stderr.finish(timeout: 2)
+        fill(&run, from: result)
+        run.outputTail = stdout.tail + stderr.tail
+        switch verdict {
+        case .scriptEnded:
+            let status = child.terminationReason == .uncaughtSignal
+                ? 128 + child.terminationStatus : child.terminationStatus
+            run.exitStatus = status
+            if status == 0 {
+                run.outcome = .pass
+                run.reason = "the test script exited 0"
+                run.metric = parseMetric(stdout.tail)
+            } else {
+                run.outcome = .fail
+                run.reason = "the test script exited \(status)"
+            }
+        case .applicationDied:
+            run.outcome = .fail
+            run.reason = "the application \(ending(result)) before the test script ended"
+            run.outputTail = LogCap.tail("\(directory)/app.stderr") + run.outputTail
+        case .portClosed(let port):
+            run.outcome = .fail
+            run.reason = "port \(port) stopped accepting connections while the test script ran"
+        case .timedOut:
+            run.outcome = .fail
+            run.reason = "the test script did not finish within \(format(spec.runTimeout)) s"
+        }
+    }
+
+    enum ScriptEnd { case scriptEnded, applicationDied, portClosed(Int), timedOut }
+
+    /// Waits for readiness; returns a failure reason, or nil when ready.
+    func waitUntilReady(_ process: TracedProcess, directory: String) -> String? {
+        let deadline = Date().addingTimeInterval(spec.readyTimeout)
+        switch spec.ready {
+        case .port(let port):
+            while Date() < deadline {
+                guard process.isRunning else { return "the application exited before port \(port) opened" }
+                if Namespaces.portAccepts(pid: process.pid, port: port) { return nil }
+                Thread.sleep(forTimeInterval: pollInterval)
+            }
+            return "port \(port) never opened within \(format(spec.readyTimeout)) s (timeouts.ready)"
+        case .delay(let seconds):
+            let until = Date().addingTimeInterval(seconds)
+            while Date() < until {
+                guard process.isRunning else { return "the application exited during the ready delay" }
+                Thread.sleep(forTimeInterval: min(pollInterval, seconds))
+            }
+            return process.isRunning ? nil : "the application exited during the ready delay"
+        case nil:
+            return process.isRunning ? nil : "the application exited at once"
+        }
+    }
+
+    /// Watches the running script: ends as soon as the script ends, the application dies, the
+    /// port stops accepting (twice in a row), or the run timeout expires.
+    func watchScript(_ child: Process, process: TracedProcess, directory: String) -> ScriptEnd {
+        let deadline = Date().addingTimeInterval(spec.runTimeout)
+        var nextPortCheck = Date().addingTimeInterval(0.5)
+        var nextLogCheck = Date().addingTimeInterval(1)
+        var portMisses = 0
+        while true {
+            if !child.isRunning {
+                // A server that died just before the script noticed still fails the probe.
+                return process.isRunning ? .scriptEnded : .applicationDied
+            }
+            if !process.isRunning { return .applicationDied }
+            let now = Date()
+            if now >= deadline { return .timedOut }
+            if case .port(let port) = spec.ready, now >= nextPortCheck {
+                nextPortCheck = now.addingTimeInterval(0.5)
+                portMisses = Namespaces.portAccepts(pid: process.pid, port: port) ? 0 : portMisses + 1
+                if portMisses >= 2 && child.isRunning && process.isRunning { return .portClosed(port) }
+            }
+            if now >= nextLogCheck {
+                nextLogCheck = now.addingTimeInterval(1)
+                LogCap.enforceWhileRunning("\(directory)/app.stdout", cap: logCap)
+                LogCap.enforceWhileRunning("\(directory)/app.stderr", cap: logCap)
+            }
+            Thread.sleep(forTimeInterval: pollInterval)
+        }
+    }
+
+    /// Stops the application: SIGTERM first when it catches SIGTERM (so shutdown calls run and
+    /// are counted), SIGKILL of the whole tree after `stopGrace` or at once otherwise.
+    func stop(_ process: TracedProcess) {
+        guard process.isRunning else { return }
+        if catchesSIGTERM(process.pid) {
+            kill(process.pid, SIGTERM)
+            let until = Date().addingTimeInterval(stopGrace)
+            while process.isRunning && Date() < until { Thread.sleep(forTimeInterval: 0.01) }
+        }
+        if process.isRunning { process.kill() }
+    }
+
+    /// Whether `pid` has a SIGTERM handler (the init of a PID namespace ignores signals it does
+    /// not catch, so SIGTERM would only waste the grace period).
+    func catchesSIGTERM(_ pid: Int32) -> Bool {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigCgt:") }),
+              let mask = UInt64(line.dropFirst("SigCgt:".count).trimmingCharacters(in: .whitespaces), radix: 16)
+        else { return false }
+        return mask & (1 << (UInt64(SIGTERM) - 1)) != 0
+    }
+
+    func fill(_ run: inout ProbeRun, from result: TraceResult) {
+        run.census = result.census
+        run.targetsNeverRun = result.targetsNeverRun
+    }
+
+    func trimLogs(_ dir: String) {
+        for name in ["app.stdout", "app.stderr"] { LogCap.trim("\(dir)/\(name)", cap: logCap) }
+    }
+
+    func ending(_ result: TraceResult) -> String {
+        if let signal = result.termSignal { return "was killed by \(signalName(signal))" }
+        if let code = result.exitCode { return "exited \(code)" }
+        return "ended"
+    }
+}
+
+func signalName(_ signal: Int32) -> String {
+    let names: [Int32: String] = [
+        SIGSEGV: "SIGSEGV", SIGABRT: "SIGABRT", SIGKILL: "SIGKILL", SIGTERM: "SIGTERM",
+        SIGBUS: "SIGBUS", SIGILL: "SIGILL", SIGFPE: "SIGFPE", SIGPIPE: "SIGPIPE", SIGSYS: "SIGSYS",
+        SIGINT: "SIGINT", SIGHUP: "SIGHUP",
+    ]
+    return names[signal] ?? "signal \(signal)"
+}
+
+func format(_ seconds: Double) -> String {
+    seconds == seconds.rounded() ? String(Int(seconds)) : String(format: "%.1f", seconds)
+}
+
+/// FNV-1a 64-bit as 16 hex digits: a stable (cross-run) hash for keys and folder names.
+public func stableHash(_ text: String) -> String {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in text.utf8 {
+        hash ^= UInt64(byte)
+        hash = hash &* 0x0000_0100_0000_01b3
+    }
+    let hex = String(hash, radix: 16)
+    return String(repeating: "0", count: 16 - hex.count) + hex
+}
