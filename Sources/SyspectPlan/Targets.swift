@@ -30,11 +30,15 @@ public struct PlanTarget: Sendable, Hashable, Codable {
     public var workloads: [String]
     /// Traced syscall → what the app tolerates.
     public var verdicts: [Int: Verdict]
+    /// Syscalls required only because workloads disagree (stub-only in one, fake-only in
+    /// another). The original tool keeps one of the two instead.
+    public var workloadConflicts: Set<Int>
 
-    public init(app: String, workloads: [String], verdicts: [Int: Verdict]) {
+    public init(app: String, workloads: [String], verdicts: [Int: Verdict], workloadConflicts: Set<Int> = []) {
         self.app = app
         self.workloads = workloads
         self.verdicts = verdicts
+        self.workloadConflicts = workloadConflicts
     }
 
     /// Builds one target per app from measurements, keeping the selected workload kinds.
@@ -44,10 +48,18 @@ public struct PlanTarget: Sendable, Hashable, Codable {
         return Dictionary(grouping: selected, by: \.app).map { app, runs in
             let sorted = runs.sorted { $0.workload < $1.workload }
             var verdicts: [Int: Verdict] = [:]
+            var conflicts = Set<Int>()
             for run in sorted {
-                verdicts.merge(run.verdicts) { $0.meet($1) }
+                for (number, verdict) in run.verdicts {
+                    let before = verdicts[number]
+                    let after = before.map { $0.meet(verdict) } ?? verdict
+                    if after == .required && before != .required && verdict != .required && before != nil {
+                        conflicts.insert(number)
+                    }
+                    verdicts[number] = after
+                }
             }
-            return PlanTarget(app: app, workloads: sorted.map(\.workload), verdicts: verdicts)
+            return PlanTarget(app: app, workloads: sorted.map(\.workload), verdicts: verdicts, workloadConflicts: conflicts)
         }.sorted { $0.app < $1.app }
     }
 }

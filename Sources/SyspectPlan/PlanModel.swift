@@ -1,0 +1,101 @@
+import SyspectCore
+
+/// The planning problem in compact form: targets' needs as bit sets over the syscalls some
+/// target traces and the OS lacks. Everything the searches do is bit arithmetic on this.
+///
+/// Semantics (header semantics, see docs/plan.md): for a set A of supported apps,
+/// a missing syscall must be implemented iff some app in A requires it, or some app in A
+/// tolerates only stub and another only fake. Otherwise it is faked if some app in A tolerates
+/// only fake, else stubbed. The cost of A is the summed cost of those implemented syscalls; it
+/// depends on A alone, so search states are app sets.
+struct PlanModel {
+    let targets: [PlanTarget]
+    let os: OSSupport
+    /// Compact index → syscall number (ascending numbers).
+    let universe: [Int]
+    let weight: [Double]
+    let uniform: Bool
+    /// Per target: syscalls (missing from the OS) it requires, tolerates only stubbed, only faked.
+    let required: [Bits]
+    let stubOnly: [Bits]
+    let fakeOnly: [Bits]
+    let traced: [Bits]
+
+    init(targets: [PlanTarget], os: OSSupport, costs: SyscallCosts) throws(PlanInputError) {
+        self.targets = targets
+        self.os = os
+        let missing = Set(targets.flatMap(\.verdicts.keys)).subtracting(os.syscalls).sorted()
+        guard missing.count <= Bits.capacity else { throw .tooManySyscalls(missing.count) }
+        universe = missing
+        let index = Dictionary(uniqueKeysWithValues: missing.enumerated().map { ($1, $0) })
+        weight = missing.map(costs.cost(of:))
+        uniform = missing.allSatisfy { costs.cost(of: $0) == 1 }
+        func bits(_ target: PlanTarget, _ keep: (Verdict) -> Bool) -> Bits {
+            Bits(target.verdicts.compactMap { number, verdict in keep(verdict) ? index[number] : nil })
+        }
+        required = targets.map { bits($0) { $0 == .required } }
+        stubOnly = targets.map { bits($0) { $0 == .stub } }
+        fakeOnly = targets.map { bits($0) { $0 == .fake } }
+        traced = targets.map { bits($0) { _ in true } }
+    }
+
+    var appCount: Int { targets.count }
+
+    func cost(_ bits: Bits) -> Double {
+        if uniform { return Double(bits.count) }
+        return bits.indices.reduce(0) { $0 + weight[$1] }
+    }
+}
+
+/// A set of supported apps and what it forces: implemented syscalls, and which syscalls some
+/// member tolerates only stubbed / only faked.
+struct PlanState: Hashable {
+    var members: AppSet
+    var implemented = Bits.empty
+    var stubOnly = Bits.empty
+    var fakeOnly = Bits.empty
+    /// Syscalls some member traces.
+    var traced = Bits.empty
+    var cost: Double = 0
+
+    init(appCount: Int) { members = AppSet(capacity: appCount) }
+
+    /// Syscalls that adding app `a` would newly force to be implemented.
+    func marginal(_ a: Int, _ m: PlanModel) -> Bits {
+        (m.required[a] | (m.stubOnly[a] & fakeOnly) | (m.fakeOnly[a] & stubOnly)) - implemented
+    }
+
+    /// Adds app `a`, implementing what it forces.
+    mutating func add(_ a: Int, _ m: PlanModel) {
+        let extra = marginal(a, m)
+        if !extra.isEmpty {
+            implemented |= extra
+            cost += m.cost(extra)
+        }
+        stubOnly |= m.stubOnly[a]
+        fakeOnly |= m.fakeOnly[a]
+        traced |= m.traced[a]
+        members.insert(a)
+    }
+
+    /// Adds, in index order, every app that runs with nothing more implemented. One pass is
+    /// enough: adding a free app never makes another app free (it only narrows stub/fake).
+    mutating func close(_ m: PlanModel) -> [Int] {
+        var added: [Int] = []
+        for a in 0..<m.appCount where !members.contains(a) && marginal(a, m).isEmpty {
+            add(a, m)
+            added.append(a)
+        }
+        return added
+    }
+
+    /// The decision for compact syscall `i` in this state (nil: no member traces it).
+    /// A syscall every member tolerates both ways is stubbed (it returns -ENOSYS, the honest
+    /// answer for a missing call); it becomes fake when a fake-only app joins.
+    func decision(_ i: Int) -> Decision? {
+        if implemented.contains(i) { return .implement }
+        if fakeOnly.contains(i) { return .fake }
+        if traced.contains(i) { return .stub }
+        return nil
+    }
+}
