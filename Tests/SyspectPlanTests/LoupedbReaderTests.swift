@@ -226,3 +226,39 @@ struct OSSupportTests {
         #expect(SyscallNameSuggestions.editDistance("read", "read") == 0)
     }
 }
+
+@Suite("bundled dataset")
+struct BundledLoupedbTests {
+    @Test("the bundled data equals what the reader reads from the loupedb folder")
+    func equalsFolder() {
+        let bundled = BundledLoupedb.dataset
+        let read = SharedLoupedb.dataset
+        #expect(bundled.runs.count == read.runs.count)
+        #expect(bundled.runs == read.runs)
+        #expect(bundled.measurements == read.measurements)
+        #expect(bundled.osSupport == read.osSupport)
+        #expect(bundled.warnings == read.warnings)
+    }
+
+    @Test("the generated file is what the generator writes today (no hand edits, no drift)")
+    func generatedFileUpToDate() throws {
+        let file = SharedLoupedb.repoRoot + "/Sources/SyspectCore/BundledLoupedb+Generated.swift"
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        #expect(text.hasPrefix("// DO NOT EDIT"))
+        #expect(text.contains("CC BY 4.0"))
+        #expect(text == BundledLoupedb.swiftSource(for: SharedLoupedb.dataset, sourceCommit: BundledLoupedbData.sourceCommit))
+    }
+
+    @Test("encoding round-trips every verdict kind and absent or empty static sets")
+    func roundTrip() {
+        let m = Measurement(app: "a", workload: "suite", kind: .suite,
+                            verdicts: [0: .required, 7: .stub, 288: .fake, 435: .either],
+                            staticBinary: [], staticSources: nil, source: "loupedb:a/suite/r")
+        let run = LoupedbRun(app: "a", workload: "suite", run: "r", measurement: m, preferred: false)
+        let os = OSSupport(name: "toy", syscalls: [0, 1, 435])
+        let decoded = BundledLoupedb.decode(runs: [BundledLoupedb.encode(run)], osLists: [BundledLoupedb.encode(os)], warnings: ["w"])
+        #expect(decoded.runs == [run])
+        #expect(decoded.measurements.isEmpty)
+        #expect(decoded.osSupport == ["toy": os])
+    }
+}
