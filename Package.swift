@@ -8,8 +8,6 @@ let package = Package(
     products: [
         .executable(name: "syspect", targets: ["syspect"]),
         .library(name: "SyspectCore", targets: ["SyspectCore"]),
-        .library(name: "SyspectStore", targets: ["SyspectStore"]),
-        .library(name: "SyspectPostgres", targets: ["SyspectPostgres"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -21,45 +19,17 @@ let package = Package(
     targets: [
         // Syscall table (generated), value types shared by every module.
         .target(name: "SyspectCore"),
-        // The results store: SQLite (embedded default), schema migrations, loupedb import/export.
-        .target(name: "SyspectStore", dependencies: [
-            "SyspectCore",
-            .product(name: "GRDB", package: "GRDB.swift"),
-        ]),
-        // The same store on PostgreSQL (own target: postgres-nio is slow to build).
-        .target(name: "SyspectPostgres", dependencies: [
-            "SyspectCore", "SyspectStore",
-            .product(name: "PostgresNIO", package: "postgres-nio"),
-        ]),
-        // The C shim: clone/ptrace/seccomp/namespace helpers (only what Swift cannot do).
-        .target(name: "CSyspect"),
-        // The tracer: BPF filter builder, ptrace loop on one dedicated thread, census.
-        .target(name: "SyspectTrace", dependencies: ["CSyspect", "SyspectCore"]),
-        // A C program of known behaviour for the tracer's tests.
-        .executableTarget(name: "syspect-fixture"),
         // Support plans and API importance from measurements (pure library).
         .target(name: "SyspectPlan", dependencies: ["SyspectCore"]),
         // Writes SyspectCore's bundled loupedb data (run by scripts/gen-bundled-loupedb).
         .executableTarget(name: "gen-bundled-loupedb", dependencies: ["SyspectCore"]),
-        // Exploration: spec files, sandboxed probes, strategies, verdict merge, culprit search.
-        .target(name: "SyspectExplore", dependencies: [
-            "SyspectCore", "SyspectTrace",
-            .product(name: "Yams", package: "Yams"),
-        ]),
-        // Reports (HTML/SVG figures), seccomp profiles, stub skeletons, man page (pure library).
-        .target(name: "SyspectReport", dependencies: ["SyspectCore", "SyspectPlan"]),
         // The CLI: argument parsing and printing only.
         .executableTarget(name: "syspect", dependencies: [
-            "SyspectCore", "SyspectStore", "SyspectPostgres", "SyspectTrace", "SyspectExplore", "SyspectReport",
+            "SyspectCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "SyspectCoreTests", dependencies: ["SyspectCore"]),
         .testTarget(name: "SyspectPlanTests", dependencies: ["SyspectCore", "SyspectPlan"]),
-        .testTarget(name: "SyspectTraceTests", dependencies: ["SyspectTrace", "SyspectCore"]),
-        .testTarget(name: "SyspectExploreTests", dependencies: ["SyspectExplore", "SyspectCore", "SyspectStore"],
-                    exclude: ["Fixtures"]),
-        .testTarget(name: "SyspectReportTests", dependencies: ["SyspectReport", "SyspectCore", "SyspectPlan", "SyspectTrace"]),
-        .testTarget(name: "SyspectStoreTests", dependencies: ["SyspectCore", "SyspectStore", "SyspectPostgres"]),
     ]
 )
