@@ -16,7 +16,7 @@
 #      folder, the whole tree killed at its end.
 #   3. verdict, merged conservatively (one failing replica = that mode fails):
 #      stub and fake pass -> either; only stub -> stub; only fake -> fake; neither -> required.
-#   Output in DIR/APP/: verdicts.tsv (name, number, calls, stub_passes, fake_passes, verdict,
+#   Output in DIR/APP/WORKLOAD/: verdicts.tsv (name, number, calls, stub_passes, fake_passes, verdict,
 #   note), verdicts.json, summary.txt; runs/ keeps one result line per run (resumable: finished
 #   runs are skipped unless --fresh). Default DIR: ${XDG_CACHE_HOME:-~/.cache}/syspect/strace-crosscheck.
 #
@@ -63,7 +63,8 @@ compare() {
   [ -s "$tmp/ours.tsv" ] || die "no (name, verdict) pairs found in $ours"
   awk -F'\t' '{print $1 "\t" $2}' "$tmp/ours.tsv" | while IFS=$'\t' read -r n v; do
     printf '%s\t%s\n' "$n" "$(printf '%s' "$v" | normalize_verdict)"; done | sort -u >"$tmp/o.tsv"
-  awk -F'\t' 'NR>1 && $1!~/^#/{print $1 "\t" $6}' "$ref" | sort -u >"$tmp/r.tsv"
+  awk -F'\t' '$1!~/^#/ && $1!="name" && NF>=6 {print $1 "\t" $6}' "$ref" | sort -u >"$tmp/r.tsv"
+  [ -s "$tmp/r.tsv" ] || die "no verdicts in $ref (expected verdicts.tsv columns)"
   printf '%-20s %-10s %-10s %s\n' syscall strace syspect agree
   join -t $'\t' -a 1 -e MISSING -o 0,1.2,2.2 "$tmp/r.tsv" "$tmp/o.tsv" | awk -F'\t' '
     { ok = ($2 == $3); n++; a += ok
@@ -145,7 +146,7 @@ census_of() {
 run_app() {
   local app=$1 spec out t0
   spec=$(spec_of "$app"); app=$(yq -r .name "$spec")
-  out=$outroot/$app
+  out=$outroot/$app/$(yq -r .workload.name "$spec")
   [ "$fresh" -eq 1 ] && rm -rf "$out"
   mkdir -p "$out/runs" "$out/work" "$out/baseline"
   t0=$(date +%s)

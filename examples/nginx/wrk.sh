@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Test script for examples/nginx (syspect test-script protocol, see docs/examples.md).
-# Writes the document root into the probe directory, checks that nginx serves it byte for byte
-# and answers 404 for a missing file, runs wrk for a short time, checks that wrk saw only 2xx
-# answers and no socket errors, checks the access log grew, and prints requests/s last.
+# Test script for examples/nginx and examples/lighttpd (syspect test-script protocol, see docs/examples.md).
+# Writes the document root into the probe directory, checks that the server serves it byte for
+# byte and answers 404 for a missing file, runs wrk for a short time, checks that wrk saw only
+# 2xx answers and no socket errors, and prints requests/s last (access-log size: stderr only).
 # Exit 0 = the workload passed. Every step is bounded by `timeout`.
 set -euo pipefail
-port=${NGINX_PORT:-8080}
+port=${WEB_PORT:-8080}   # lighttpd sets WEB_PORT=8081 (examples/lighttpd uses this script too)
 duration=${WRK_DURATION:-1s}
 dir=${SYSPECT_PROBE_DIR:-$PWD}
 fail() { echo "wrk.sh: $*" >&2; exit 1; }
@@ -35,7 +35,8 @@ rate=$(printf '%s\n' "$out" | awk '/^Requests\/sec:/{print $2}')
 ! printf '%s\n' "$out" | grep -q 'Non-2xx' || fail "wrk saw non-2xx answers: $(grep 'Non-2xx' wrk.out)"
 awk -v r="$rate" 'BEGIN{exit !(r>0)}' || fail "wrk reported $rate requests/s"
 
-# The access log is on: it must hold a line for (nearly) every request wrk completed.
+# The access log is ON but deliberately NOT a pass criterion: a stubbed or faked `write` that
+# silently drops it must pass here and show up as an impact (throughput, issue 6). Reported only.
 logged=$(grep -c '"GET /index.html' "$dir/access.log" 2>/dev/null || true)
-[ "${logged:-0}" -ge "$requests" ] || fail "access.log has ${logged:-0} wrk requests, wrk completed $requests"
+echo "wrk.sh: wrk completed $requests requests, access.log holds ${logged:-0}" >&2
 echo "$rate"

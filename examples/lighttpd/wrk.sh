@@ -1,0 +1,1 @@
+../nginx/wrk.sh
