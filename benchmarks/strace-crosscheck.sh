@@ -3,7 +3,7 @@
 # only from strace fault injection and the examples/ spec files; no syspect code is used.
 #
 #   benchmarks/strace-crosscheck.sh [-j N] [-r R] [-o DIR] [--fresh] [APP|SPEC.yaml ...]
-#   benchmarks/strace-crosscheck.sh compare REFERENCE.tsv SYSPECT.json|SYSPECT.tsv|-
+#   benchmarks/strace-crosscheck.sh compare [--workload W] REFERENCE.tsv SYSPECT.json|SYSPECT.tsv|-
 #
 # run (default apps: redis nginx; APP = examples/APP/APP.yaml):
 #   1. census: R baseline runs with the server under `strace -f` (full trace, output kept in the
@@ -28,8 +28,8 @@
 #   handler's rt_sigreturn) come out "either": the protocol does not judge the shutdown.
 #
 # compare: REFERENCE.tsv is a verdicts.tsv from step 3. SYSPECT is `syspect show APP --json`
-#   output (an array of objects, or an object holding one, with a syscall name under "name" or
-#   "syscall" and a "verdict"), or a TSV of `name<TAB>verdict` lines. Prints per-syscall
+#   output (documents {app, workload, syscalls: [{number, name, verdict}]}; --workload picks one
+#   when there are several; any objects with "name"/"syscall" and "verdict" are read), or a TSV of `name<TAB>verdict` lines. Prints per-syscall
 #   agreement over the reference's traced syscalls and the percentage (goal >= 95%).
 #
 # Options: -j N parallel runs (default nproc); -r R replicas (default 3); -o DIR output folder;
@@ -48,13 +48,24 @@ die() { echo "strace-crosscheck: $*" >&2; exit 2; }
 normalize_verdict() { tr '[:upper:]' '[:lower:]' | sed 's/^stubbed$/stub/; s/^faked$/fake/; s/^both$/either/'; }
 
 compare() {
+  local workload=""
+  if [ "${1:-}" = --workload ]; then workload=${2:-}; shift 2 || die "--workload needs a name"; fi
   [ $# -eq 2 ] || die "compare needs REFERENCE.tsv and SYSPECT.json|.tsv|- (see --help)"
   local ref=$1 ours=$2 tmp
   [ -f "$ref" ] || die "reference not found: $ref (run the cross-check first)"
   tmp=$(mktemp -d); trap 'rm -rf "$tmp"' RETURN
   if [ "$ours" = - ]; then cat >"$tmp/in"; else [ -f "$ours" ] || die "file not found: $ours"; cp "$ours" "$tmp/in"; fi
   if jq -e . "$tmp/in" >/dev/null 2>&1; then
-    # JSON: find every object that has a verdict and a syscall name, wherever it sits.
+    # JSON (`syspect show APP --json`: one document per workload). Pick the workload's document
+    # when several, then every object that has a verdict and a syscall name, wherever it sits.
+    local n; n=$(jq '[.. | objects | select(has("workload") and has("syscalls"))] | length' "$tmp/in")
+    if [ -n "$workload" ]; then
+      jq --arg w "$workload" '[.. | objects | select(has("workload") and has("syscalls") and .workload == $w)]' \
+        "$tmp/in" >"$tmp/sel" && mv "$tmp/sel" "$tmp/in"
+      [ "$(jq length "$tmp/in")" -ge 1 ] || die "no workload '$workload' in $ours"
+    elif [ "$n" -gt 1 ]; then
+      die "$ours holds $n workloads: choose one with compare --workload NAME"
+    fi
     jq -r '.. | objects | select(has("verdict") and (has("name") or has("syscall")))
            | [(.name // .syscall | tostring), (.verdict | tostring)] | @tsv' "$tmp/in" >"$tmp/ours.tsv"
   else
