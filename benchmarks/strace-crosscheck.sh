@@ -54,7 +54,7 @@ compare() {
   local ref=$1 ours=$2 tmp
   [ -f "$ref" ] || die "reference not found: $ref (run the cross-check first)"
   tmp=$(mktemp -d); trap 'rm -rf "$tmp"' RETURN
-  if [ "$ours" = - ]; then cat >"$tmp/in"; else [ -f "$ours" ] || die "file not found: $ours"; cp "$ours" "$tmp/in"; fi
+  if [ "$ours" = - ]; then cat >"$tmp/in"; else [ -r "$ours" ] || die "cannot read $ours"; cat "$ours" >"$tmp/in"; fi
   if jq -e . "$tmp/in" >/dev/null 2>&1; then
     # JSON (`syspect show APP --json`: one document per workload). Pick the workload's document
     # when several, then every object that has a verdict and a syscall name, wherever it sits.
