@@ -157,6 +157,13 @@ census_of() {
 run_app() {
   local app=$1 spec out t0
   spec=$(spec_of "$app"); app=$(yq -r .name "$spec")
+  # strace injects into every process it traces: only a command that IS the single target works.
+  local first targets
+  first=$(yq -r '.command[0] | split("/") | last' "$spec"); targets=$(yq -r '(.targets // []) | join(" ")' "$spec")
+  if [ -n "$targets" ] && [ "$targets" != "$first" ]; then
+    echo "strace-crosscheck: $spec: targets ($targets) differ from the command ($first); strace would inject into the wrapper and its tools too, so this method does not apply" >&2
+    return 1
+  fi
   out=$outroot/$app/$(yq -r .workload.name "$spec")
   [ "$fresh" -eq 1 ] && rm -rf "$out"
   mkdir -p "$out/runs" "$out/work" "$out/baseline"
