@@ -197,15 +197,17 @@ run_app() {
     for mode in stub fake; do for r in $(seq "$replicas"); do
       printf '%s\0%s\0%s\0%s\0%s\0%s\0' "$out" "$spec" "$sc" "$mode" "$r" "$scale"
     done; done
-  done <"$union" | xargs -0 -n 6 -P "$jobs" "$0" --run-one
+  done <"$union" | xargs -0 -n 6 -P "$jobs" "$0" --run-one || true   # a run that broke leaves no result: noted below
   rm -rf "$out/work"
 
   # 3. verdicts
   local tsv=$out/verdicts.tsv
   printf 'name\tnumber\tcalls\tstub_passes\tfake_passes\tverdict\tnote\n' >"$tsv"
   while read -r sc calls seen; do
-    local sp=0 fp=0 st fs note=""
+    local sp=0 fp=0 st fs note="" missing=0
     for r in $(seq "$replicas"); do
+      [ -s "$out/runs/$sc.stub.$r" ] || missing=$((missing + 1))
+      [ -s "$out/runs/$sc.fake.$r" ] || missing=$((missing + 1))
       [ "$(cut -d' ' -f1 "$out/runs/$sc.stub.$r" 2>/dev/null)" = PASS ] && sp=$((sp + 1))
       [ "$(cut -d' ' -f1 "$out/runs/$sc.fake.$r" 2>/dev/null)" = PASS ] && fp=$((fp + 1))
     done
@@ -215,6 +217,7 @@ run_app() {
     if [ "$sp" -gt 0 ] && [ "$sp" -lt "$replicas" ]; then note+="stub flaky ($sp/$replicas); "; fi
     if [ "$fp" -gt 0 ] && [ "$fp" -lt "$replicas" ]; then note+="fake flaky ($fp/$replicas); "; fi
     [ "$seen" -lt "$replicas" ] && note+="traced in $seen/$replicas baselines; "
+    [ "$missing" -gt 0 ] && note+="INCOMPLETE: $missing runs left no result (run again to resume); "
     [ "$sc" = execve ] && note+="injected with when=2+ (launch spared); "
     printf '%s\t%s\t%s\t%s/%s\t%s/%s\t%s\t%s\n' "$sc" "$(sysno "$sc")" "$calls" "$sp" "$replicas" \
       "$fp" "$replicas" "$v" "${note%; }" >>"$tsv"
