@@ -1,8 +1,9 @@
-/// A set of up to 512 small integers (syscall indices in a plan's compact universe), as eight
-/// 64-bit lanes: union, intersection and difference are single SIMD operations.
+/// A set of up to 384 small integers (syscall indices in a plan's compact universe; Linux has
+/// fewer syscalls than that) in six 64-bit words. Plain words rather than SIMD: the operations
+/// stay fast in unoptimised (debug/test) builds too.
 struct Bits: Hashable, Sendable {
-    static let capacity = 512
-    var lanes: SIMD8<UInt64> = .zero
+    static let capacity = 384
+    var w0: UInt64 = 0, w1: UInt64 = 0, w2: UInt64 = 0, w3: UInt64 = 0, w4: UInt64 = 0, w5: UInt64 = 0
 
     static let empty = Bits()
 
@@ -11,31 +12,67 @@ struct Bits: Hashable, Sendable {
         for i in indices { insert(i) }
     }
 
-    var isEmpty: Bool { lanes == .zero }
+    var isEmpty: Bool { (w0 | w1 | w2 | w3 | w4 | w5) == 0 }
 
-    mutating func insert(_ i: Int) { lanes[i >> 6] |= 1 << UInt64(i & 63) }
-    func contains(_ i: Int) -> Bool { lanes[i >> 6] & (1 << UInt64(i & 63)) != 0 }
+    private func word(_ k: Int) -> UInt64 {
+        switch k {
+        case 0: return w0
+        case 1: return w1
+        case 2: return w2
+        case 3: return w3
+        case 4: return w4
+        default: return w5
+        }
+    }
 
-    static func | (a: Bits, b: Bits) -> Bits { var r = a; r.lanes = a.lanes | b.lanes; return r }
-    static func & (a: Bits, b: Bits) -> Bits { var r = a; r.lanes = a.lanes & b.lanes; return r }
+    mutating func insert(_ i: Int) {
+        let bit: UInt64 = 1 << UInt64(i & 63)
+        switch i >> 6 {
+        case 0: w0 |= bit
+        case 1: w1 |= bit
+        case 2: w2 |= bit
+        case 3: w3 |= bit
+        case 4: w4 |= bit
+        default: w5 |= bit
+        }
+    }
+
+    func contains(_ i: Int) -> Bool { word(i >> 6) & (1 << UInt64(i & 63)) != 0 }
+
+    static func | (a: Bits, b: Bits) -> Bits {
+        var r = Bits()
+        r.w0 = a.w0 | b.w0; r.w1 = a.w1 | b.w1; r.w2 = a.w2 | b.w2
+        r.w3 = a.w3 | b.w3; r.w4 = a.w4 | b.w4; r.w5 = a.w5 | b.w5
+        return r
+    }
+    static func & (a: Bits, b: Bits) -> Bits {
+        var r = Bits()
+        r.w0 = a.w0 & b.w0; r.w1 = a.w1 & b.w1; r.w2 = a.w2 & b.w2
+        r.w3 = a.w3 & b.w3; r.w4 = a.w4 & b.w4; r.w5 = a.w5 & b.w5
+        return r
+    }
     /// Elements of `a` not in `b`.
-    static func - (a: Bits, b: Bits) -> Bits { var r = a; r.lanes = a.lanes & ~b.lanes; return r }
-    static func |= (a: inout Bits, b: Bits) { a.lanes |= b.lanes }
+    static func - (a: Bits, b: Bits) -> Bits {
+        var r = Bits()
+        r.w0 = a.w0 & ~b.w0; r.w1 = a.w1 & ~b.w1; r.w2 = a.w2 & ~b.w2
+        r.w3 = a.w3 & ~b.w3; r.w4 = a.w4 & ~b.w4; r.w5 = a.w5 & ~b.w5
+        return r
+    }
+    static func |= (a: inout Bits, b: Bits) { a = a | b }
 
     var count: Int {
-        var n = 0
-        for lane in 0..<8 { n += lanes[lane].nonzeroBitCount }
-        return n
+        w0.nonzeroBitCount + w1.nonzeroBitCount + w2.nonzeroBitCount
+            + w3.nonzeroBitCount + w4.nonzeroBitCount + w5.nonzeroBitCount
     }
 
     /// Members, ascending.
     var indices: [Int] {
         var result: [Int] = []
-        for lane in 0..<8 {
-            var word = lanes[lane]
-            while word != 0 {
-                result.append(lane * 64 + word.trailingZeroBitCount)
-                word &= word - 1
+        for k in 0..<6 {
+            var w = word(k)
+            while w != 0 {
+                result.append(k * 64 + w.trailingZeroBitCount)
+                w &= w - 1
             }
         }
         return result
