@@ -170,13 +170,18 @@ public final class Explorer {
         previousWall = exploration.wallSeconds
         let records = try store.probes(exploration: key)
         journal = Journal(records)
-        recordCount = records.count
+        // Runs counted by the explorer (retried launch errors included; the store keeps the last
+        // record of each (policy, replica)).
+        recordCount = max(exploration.probeCount, records.count)
         if journal.count > 0 { events(.resumed(key: key, finishedProbes: journal.count)) }
 
         try baseline()
         let traced = Set(exploration.census.filter { $0.arch == .x86_64 }.map(\.number)).sorted()
         guard !traced.isEmpty else { throw ExploreError.noTracedCalls }
-        let strategy = options.strategy.strategy
+        // Priors (adaptive grouping): what the other applications in the store needed.
+        let priors = options.strategy == .adaptive
+            ? Priors(try store.measurements(apps: nil, kind: nil).filter { $0.app != spec.name }) : Priors()
+        let strategy = options.strategy.strategy(priors: priors)
         let context = { [unowned self] in StrategyContext(traced: traced, replicas: self.replicas, journal: self.journal) }
 
         phase = .probes
@@ -244,13 +249,7 @@ public final class Explorer {
         let items = FinalConfirmation.assignments(verdicts)
         while true {
             do {
-                return try FinalConfirmation.search(items) { policy in
-                    switch journal.status(policy, replicas: replicas) {
-                    case .passed: return true
-                    case .failed: return false
-                    case .pending: throw NeedsProbe(policy: policy)
-                    }
-                }
+                return try FinalConfirmation.search(items) { try journal.passes($0, replicas: replicas) }
             } catch let need as NeedsProbe {
                 if need.policy.count < items.count && phase != .culprits {
                     phase = .culprits
@@ -300,13 +299,9 @@ public final class Explorer {
     private func snapshot(strategy: (any ExplorationStrategy)?, traced: [Int]) -> ProgressSnapshot {
         let context = StrategyContext(traced: traced, replicas: replicas, journal: journal)
         let probes = strategy.map { $0.estimatedTotal(context) } ?? 0
-        var finalRuns = replicas
-        if phase == .culprits || phase == .final {
-            // Sets tried so far (final and culprit search) plus one more.
-            let sets = Set(journal.outcomes.keys.filter { $0.hasPrefix("set:") || $0.hasPrefix("group:") })
-            finalRuns = max(finalRuns, (sets.count + 1) * replicas)
-        }
-        let total = replicas + probes + finalRuns
+        // Final run and culprit search: one more set (replicas) after what is done.
+        var total = replicas + probes + replicas
+        if phase == .final || phase == .culprits { total = journal.count + replicas }
         var counts: [Verdict: Int] = [:]
         for v in (strategy?.verdicts(context) ?? [:]).values { counts[v, default: 0] += 1 }
         return ProgressSnapshot(

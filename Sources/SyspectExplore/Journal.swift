@@ -35,6 +35,15 @@ public struct Journal: Sendable, Hashable {
     public func status(_ policy: ProbePolicy, replicas: Int) -> PolicyStatus {
         PolicyStatus.merge((1...replicas).map { outcomes[policy.key]?[$0] })
     }
+
+    /// An oracle for the culprit search: whether `policy` passed, or `NeedsProbe` while pending.
+    public func passes(_ policy: ProbePolicy, replicas: Int) throws(NeedsProbe) -> Bool {
+        switch status(policy, replicas: replicas) {
+        case .passed: return true
+        case .failed: return false
+        case .pending: throw NeedsProbe(policy: policy)
+        }
+    }
 }
 
 /// The conservative merge of one policy's replicas.

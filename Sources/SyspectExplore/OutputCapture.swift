@@ -6,7 +6,9 @@ import Glibc
 /// Reads a child's output pipe on its own thread into a file capped at `cap` bytes (the rest is
 /// counted, not kept) and remembers the last few KiB for error messages and the metric line.
 final class OutputCapture: @unchecked Sendable {
-    let pipe = Pipe()
+    /// The end the child writes to (handed to `SpawnedProcess`, which closes it here).
+    let writeEnd: Int32
+    private let readEnd: Int32
     private let path: String
     private let cap: Int
     private let lock = NSLock()
@@ -15,13 +17,14 @@ final class OutputCapture: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
     private static let tailSize = 8 * 1024
 
-    init(path: String, cap: Int) {
+    init(path: String, cap: Int) throws {
+        (readEnd, writeEnd) = try closeOnExecPipe()
         self.path = path
         self.cap = cap
     }
 
     func start() {
-        let fd = pipe.fileHandleForReading.fileDescriptor
+        let fd = readEnd
         let thread = Thread { [self] in
             self.pump(fd)
             self.finished.signal()
@@ -36,7 +39,7 @@ final class OutputCapture: @unchecked Sendable {
             lock.withLock { stopRequested = true }
             finished.wait()
         }
-        try? pipe.fileHandleForReading.close()
+        close(readEnd)
     }
 
     /// The last bytes read, as text.

@@ -110,16 +110,31 @@ public struct ProbeRunner: ProbeRunning {
 
     // MARK: - Launch
 
-    func launchOptions(_ policy: ProbePolicy, census: Bool, directory: String) -> LaunchOptions {
+    /// syspect's environment, the spec's `environment` (placeholders expanded) and
+    /// `SYSPECT_PROBE_DIR` / `SYSPECT_SPEC_DIR`: what the application and the script see.
+    func environment(directory: String) -> [String: String] {
         var environment = ProcessInfo.processInfo.environment
-        environment.merge(spec.environment) { $1 }
+        environment.merge(spec.environment.mapValues { expand($0, directory: directory) }) { $1 }
         environment["SYSPECT_PROBE_DIR"] = directory
+        environment["SYSPECT_SPEC_DIR"] = spec.directory
+        return environment
+    }
+
+    /// Replaces the literal placeholders `${SYSPECT_PROBE_DIR}` and `${SYSPECT_SPEC_DIR}` (no
+    /// other shell syntax) in a command word or environment value.
+    func expand(_ text: String, directory: String) -> String {
+        text.replacingOccurrences(of: "${SYSPECT_PROBE_DIR}", with: directory)
+            .replacingOccurrences(of: "${SYSPECT_SPEC_DIR}", with: spec.directory)
+    }
+
+    func launchOptions(_ policy: ProbePolicy, census: Bool, directory: String) -> LaunchOptions {
+        let environment = environment(directory: directory)
         let interposition = Interposition(
             stub: policy.stub, fake: Dictionary(uniqueKeysWithValues: policy.fake.map { ($0, Int64(0)) }),
             inKernel: spec.targetIsCommand)
         let budget = (spec.script == nil ? 0 : spec.readyTimeout + stopGrace + 5) + spec.runTimeout
         return LaunchOptions(
-            arguments: spec.command, environment: environment, workingDirectory: directory,
+            arguments: spec.command.map { expand($0, directory: directory) }, environment: environment, workingDirectory: directory,
             stdoutPath: "\(directory)/app.stdout", stderrPath: "\(directory)/app.stderr",
             targets: spec.targets, census: census, interposition: interposition,
             sandbox: Sandbox(), timeout: budget)
@@ -166,20 +181,14 @@ public struct ProbeRunner: ProbeRunning {
             run.outputTail = LogCap.tail("\(directory)/app.stderr") + LogCap.tail("\(directory)/app.stdout")
             return
         }
-        let stdout = OutputCapture(path: "\(directory)/script.stdout", cap: logCap)
-        let stderr = OutputCapture(path: "\(directory)/script.stderr", cap: logCap)
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: "/usr/bin/nsenter")
-        child.arguments = Namespaces.nsenterArguments(pid: process.pid, workingDirectory: directory) + [script]
-        var environment = ProcessInfo.processInfo.environment
-        environment.merge(spec.environment) { $1 }
-        environment["SYSPECT_PROBE_DIR"] = directory
-        child.environment = environment
-        child.standardInput = FileHandle.nullDevice
-        child.standardOutput = stdout.pipe
-        child.standardError = stderr.pipe
+        let stdout: OutputCapture, stderr: OutputCapture, child: SpawnedProcess
         do {
-            try child.run()
+            stdout = try OutputCapture(path: "\(directory)/script.stdout", cap: logCap)
+            stderr = try OutputCapture(path: "\(directory)/script.stderr", cap: logCap)
+            child = try SpawnedProcess(
+                path: "/usr/bin/nsenter",
+                arguments: Namespaces.nsenterArguments(pid: process.pid, workingDirectory: directory) + [script],
+                environment: environment(directory: directory), stdout: stdout.writeEnd, stderr: stderr.writeEnd)
         } catch {
             stop(process)
             fill(&run, from: process.wait())
@@ -193,15 +202,13 @@ public struct ProbeRunner: ProbeRunning {
         let verdict = watchScript(child, process: process, directory: directory)
         stop(process)  // ends the PID namespace: the script's whole tree dies with it
         let result = process.wait()
-        child.waitUntilExit()
+        let status = child.exitStatus
         stdout.finish(timeout: 2)
         stderr.finish(timeout: 2)
         fill(&run, from: result)
         run.outputTail = stdout.tail + stderr.tail
         switch verdict {
         case .scriptEnded:
-            let status = child.terminationReason == .uncaughtSignal
-                ? 128 + child.terminationStatus : child.terminationStatus
             run.exitStatus = status
             if status == 0 {
                 run.outcome = .pass
@@ -251,7 +258,7 @@ public struct ProbeRunner: ProbeRunning {
 
     /// Watches the running script: ends as soon as the script ends, the application dies, the
     /// port stops accepting (twice in a row), or the run timeout expires.
-    func watchScript(_ child: Process, process: TracedProcess, directory: String) -> ScriptEnd {
+    func watchScript(_ child: SpawnedProcess, process: TracedProcess, directory: String) -> ScriptEnd {
         let deadline = Date().addingTimeInterval(spec.runTimeout)
         var nextPortCheck = Date().addingTimeInterval(0.5)
         var nextLogCheck = Date().addingTimeInterval(1)

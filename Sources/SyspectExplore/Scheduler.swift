@@ -32,9 +32,12 @@ final class Scheduler: @unchecked Sendable {
         var stopError: Error?
         while true {
             // Hand over what finished (outside the lock: `finished` writes to the store).
+            // A finished probe stays "in flight" until handed over, so `next` (which reads the
+            // journal) can never list it again in between.
             condition.lock()
             let batch = done
             done.removeAll()
+            for (request, _) in batch { inFlight.remove(request) }
             condition.unlock()
             for (request, run) in batch {
                 do {
@@ -79,7 +82,6 @@ final class Scheduler: @unchecked Sendable {
         let thread = Thread { [self] in
             let result = runner.run(request, census: census)
             condition.lock()
-            inFlight.remove(request)
             done.append((request, result))
             condition.signal()
             condition.unlock()

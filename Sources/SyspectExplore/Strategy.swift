@@ -36,10 +36,15 @@ public protocol ExplorationStrategy: Sendable {
 public enum StrategyName: String, Sendable, CaseIterable, Codable {
     /// The paper's method: every traced call stubbed, then faked, alone; every replica run.
     case oneByOne = "one-by-one"
+    /// Adaptive group testing with priors from other applications' measurements, and replicas
+    /// spent only where a result is still uncertain (issue 7).
+    case adaptive
 
-    public var strategy: any ExplorationStrategy {
+    /// The strategy; `priors` matter only to `adaptive` (grouping), never to verdicts.
+    public func strategy(priors: Priors = Priors()) -> any ExplorationStrategy {
         switch self {
         case .oneByOne: return OneByOneStrategy()
+        case .adaptive: return AdaptiveStrategy(priors: priors)
         }
     }
 }

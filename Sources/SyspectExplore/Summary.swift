@@ -1,0 +1,47 @@
+import SyspectCore
+
+/// What `syspect show` says about one exploration, rebuilt from the stored journal alone: the
+/// strategy's verdicts and the final run / culprit search are pure functions of it, so replaying
+/// them needs no probe.
+public struct ExplorationSummary: Sendable, Codable, Hashable {
+    public var key: String
+    public var strategy: String
+    /// Replicas per policy (the baseline's replica count).
+    public var replicas: Int
+    /// Probes journaled (all policies, replicas and outcomes, `error` included).
+    public var probeCount: Int
+    public var wallSeconds: Double
+    public var finished: Bool
+    public var passed: Int
+    public var failed: Int
+    public var errors: Int
+    /// The final run and culprit search; nil while unfinished.
+    public var report: CulpritReport?
+
+    /// Rebuilds the summary of `exploration` from its probes.
+    public init(_ exploration: ExplorationRecord, probes: [ProbeRecord]) {
+        key = exploration.key
+        strategy = exploration.strategy
+        probeCount = exploration.probeCount
+        wallSeconds = exploration.wallSeconds
+        finished = exploration.finishedAt != nil
+        passed = probes.filter { $0.outcome == .pass }.count
+        failed = probes.filter { $0.outcome == .fail }.count
+        errors = probes.filter { $0.outcome == .error }.count
+        let journal = Journal(probes)
+        let replicas = journal.outcomes["baseline"]?.keys.max() ?? 1
+        self.replicas = replicas
+        let traced = Set(exploration.census.filter { $0.arch == .x86_64 }.map(\.number)).sorted()
+        let name = StrategyName(rawValue: exploration.strategy) ?? .oneByOne
+        let context = StrategyContext(traced: traced, replicas: replicas, journal: journal)
+        // Verdicts are read from the journal alone (grouping priors do not matter to them).
+        let verdicts = name.strategy().verdicts(context)
+        guard !traced.isEmpty, verdicts.count == traced.count else {
+            report = nil
+            return
+        }
+        report = try? FinalConfirmation.search(FinalConfirmation.assignments(verdicts)) {
+            try journal.passes($0, replicas: replicas)
+        }
+    }
+}

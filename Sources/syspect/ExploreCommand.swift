@@ -1,0 +1,96 @@
+import ArgumentParser
+import Foundation
+import SyspectCore
+import SyspectExplore
+import SyspectStore
+
+/// `syspect explore SPEC`: decide, for each system call the targets use under the workload,
+/// whether it is required or can be stubbed, faked or either (docs/explore.md).
+struct ExploreCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "explore",
+        abstract: "Find which system calls an application needs under a workload, and which can be stubbed or faked.",
+        discussion: """
+            SPEC is an application spec file (YAML, see docs/explore.md). syspect runs the \
+            workload unmodified (baseline, with a census), then once per traced call stubbed \
+            (-ENOSYS) and once faked (returns 0), each replicated, each in fresh namespaces; then \
+            everything together, and when that fails it searches the conflicting calls. Every \
+            probe is journaled in the database: running the same spec again resumes.
+
+            Exit status: 0 verdicts stored; 2 bad spec file; 3 the workload fails or is flaky \
+            without interposition, or a target never runs; 4 probes cannot be launched \
+            (ptrace/seccomp/namespaces not permitted, command not found); 1 database error; \
+            64 usage error.
+            """)
+
+    @Argument(help: ArgumentHelp("The application spec file (YAML).", valueName: "SPEC"))
+    var spec: String
+
+    @OptionGroup var store: StoreOptions
+
+    @Option(help: ArgumentHelp("Probes run at once (default: the number of cores).", valueName: "N"))
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: ArgumentHelp("Runs per policy (default: the spec's `replicas`, else 3).", valueName: "N"))
+    var replicas: Int?
+
+    @Option(help: ArgumentHelp("Probe order and grouping: \(StrategyName.allCases.map(\.rawValue).joined(separator: ", ")).",
+                               valueName: "NAME"))
+    var strategy: StrategyName = .oneByOne
+
+    @Option(help: ArgumentHelp(
+        "Folder for the probes' working directories and logs (not under /tmp). Default: $XDG_STATE_HOME/syspect/probes, else ~/.local/state/syspect/probes.",
+        valueName: "DIR"))
+    var workDir: String?
+
+    enum Status {
+        static let badSpec: Int32 = 2
+        static let badWorkload: Int32 = 3
+        static let cannotProbe: Int32 = 4
+    }
+
+    func validate() throws {
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1, not \(jobs)") }
+        if let replicas, !(1...100).contains(replicas) {
+            throw ValidationError("--replicas must be from 1 to 100, not \(replicas)")
+        }
+    }
+
+    func run() throws {
+        let appSpec: AppSpec
+        do {
+            appSpec = try AppSpec.load(path: spec)
+        } catch {
+            fail(error.description, status: Status.badSpec)
+        }
+        let database = try store.openStore()
+        let options = ExploreOptions(jobs: jobs, replicas: replicas, strategy: strategy, workDirectory: workDir)
+        let progress = ProgressDisplay()
+        let result: ExploreResult
+        do {
+            let explorer = try Explorer(spec: appSpec, store: database, options: options)
+            result = try explorer.run(events: progress.handle)
+        } catch let error as ExploreError {
+            progress.finish()
+            switch error {
+            case .probeCannotRun, .workDirectoryUnderTmp: fail(error.description, status: Status.cannotProbe)
+            default: fail(error.description, status: Status.badWorkload)
+            }
+        }
+        progress.finish()
+        let summary = ExplorationSummary(result.exploration, probes: try database.probes(exploration: result.exploration.key))
+        print(MeasurementText.render(result.measurement, summary: summary), terminator: "")
+        if !result.otherABICalls.isEmpty {
+            let names = result.otherABICalls.map { "\($0.arch.rawValue) \($0.name) (\($0.calls))" }
+            print("also called through other ABIs (not probed): " + names.joined(separator: ", "))
+        }
+        print("this session ran \(result.sessionProbes) probes; stored in \(try store.location())")
+    }
+
+    private func fail(_ message: String, status: Int32) -> Never {
+        FileHandle.standardError.write(Data("syspect explore: \(message)\n".utf8))
+        Foundation.exit(status)
+    }
+}
+
+extension StrategyName: ExpressibleByArgument {}

@@ -1,0 +1,123 @@
+import ArgumentParser
+import Foundation
+import SyspectCore
+import SyspectExplore
+import SyspectStore
+
+/// `syspect show APP`: an application's verdicts per workload (the paper's Figure 4 counts and
+/// the per-call list), with the exploration's probe count and wall time.
+struct ShowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "Show which system calls an application needs: traced, required, stub, fake, either.",
+        discussion: """
+            Exit status: 0 shown; 1 no measurement of APP (or of --workload) in the database, or \
+            a database error; 64 usage error.
+            """)
+
+    @Argument(help: ArgumentHelp("The application name (the spec's `name`).", valueName: "APP"))
+    var app: String
+
+    @Option(help: ArgumentHelp("Only this workload (e.g. benchmark-redis-benchmark).", valueName: "W"))
+    var workload: String?
+
+    @Flag(help: "Print JSON instead of text.")
+    var json = false
+
+    @OptionGroup var store: StoreOptions
+
+    func run() throws {
+        let database = try store.openStore()
+        var measurements = try database.measurements(apps: [app], kind: nil)
+        if let workload { measurements = measurements.filter { $0.workload == workload } }
+        guard !measurements.isEmpty else {
+            let known = try database.measurements(apps: [app], kind: nil).map(\.workload)
+            let hint = known.isEmpty
+                ? "run `syspect explore SPEC` first, or import loupedb (`syspect db import`)"
+                : "its workloads: \(known.joined(separator: ", "))"
+            FileHandle.standardError.write(Data("syspect show: no measurement of \(app)\(workload.map { " under \($0)" } ?? ""); \(hint)\n".utf8))
+            throw ExitCode(1)
+        }
+        let explorations = try database.explorations(app: app)
+        var documents: [ShowDocument] = []
+        var text = ""
+        for measurement in measurements {
+            // The latest exploration of this workload, when it was measured by syspect.
+            let exploration = explorations.filter { $0.workload == measurement.workload }
+                .max { $0.startedAt < $1.startedAt }
+            let summary = try exploration.map { ExplorationSummary($0, probes: try database.probes(exploration: $0.key)) }
+            documents.append(ShowDocument(measurement, summary: summary))
+            text += MeasurementText.render(measurement, summary: summary) + "\n"
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(documents), as: UTF8.self))
+        } else {
+            print(text, terminator: "")
+        }
+    }
+}
+
+/// The JSON document of `syspect show --json` (one per workload).
+struct ShowDocument: Encodable {
+    struct Counts: Encodable { var traced, required, stub, fake, either: Int }
+    struct Call: Encodable { var number: Int; var name: String; var verdict: Verdict }
+    var app: String
+    var workload: String
+    var kind: WorkloadKind
+    var source: String
+    var counts: Counts
+    var syscalls: [Call]
+    var exploration: ExplorationSummary?
+
+    init(_ m: SyspectCore.Measurement, summary: ExplorationSummary?) {
+        app = m.app
+        workload = m.workload
+        kind = m.kind
+        source = m.source
+        let c = m.counts
+        counts = Counts(traced: m.verdicts.count, required: c[.required, default: 0], stub: c[.stub, default: 0],
+                        fake: c[.fake, default: 0], either: c[.either, default: 0])
+        syscalls = m.traced.map { Call(number: $0, name: SyscallTable.displayName(of: $0), verdict: m.verdicts[$0]!) }
+        exploration = summary
+    }
+}
+
+/// The text form shared by `show` and the end of `explore`.
+enum MeasurementText {
+    static func render(_ m: SyspectCore.Measurement, summary: ExplorationSummary?) -> String {
+        let c = m.counts
+        var out = "\(m.app) / \(m.workload) (\(m.kind.rawValue), source \(m.source))\n"
+        out += "traced \(m.verdicts.count)  required \(c[.required, default: 0])  stub \(c[.stub, default: 0])  "
+            + "fake \(c[.fake, default: 0])  either \(c[.either, default: 0])\n"
+        if let s = summary {
+            out += "probes \(s.probeCount) (pass \(s.passed), fail \(s.failed), error \(s.errors)) in "
+                + "\(ProgressDisplay.duration(s.wallSeconds)) wall, strategy \(s.strategy), \(s.replicas) replicas"
+                + (s.finished ? "" : ", UNFINISHED (run explore again to resume)") + "\n"
+            out += finalLine(s.report)
+        }
+        out += "\n   nr  name                      verdict\n"
+        for number in m.traced {
+            let name = SyscallTable.displayName(of: number)
+            let nr = String(number)
+            out += String(repeating: " ", count: max(0, 5 - nr.count)) + nr + "  "
+                + name.padding(toLength: 25, withPad: " ", startingAt: 0) + " " + m.verdicts[number]!.rawValue + "\n"
+        }
+        return out
+    }
+
+    static func finalLine(_ report: CulpritReport?) -> String {
+        guard let report else { return "final run: not done yet\n" }
+        if report.finalPassed {
+            return "final run: passed with all \(report.passingSet.count) stubs and fakes applied together\n"
+        }
+        func list(_ items: [Assignment]) -> String {
+            items.map { "\($0.mode.rawValue) \(SyscallTable.displayName(of: $0.number))" }.joined(separator: " + ")
+        }
+        var out = "final run: FAILED with everything together; largest passing set: \(report.passingSet.count) calls\n"
+        for conflict in report.conflicts { out += "  conflict: \(list(conflict))\n" }
+        out += "  counted as required: \(report.dropped.map { SyscallTable.displayName(of: $0.number) }.joined(separator: ", "))\n"
+        return out
+    }
+}
