@@ -1,0 +1,149 @@
+import Foundation
+import SyspectCore
+import SyspectStore
+import Testing
+@testable import SyspectExplore
+
+/// The `syspect` binary, built next to the test bundle by `swift build --build-tests` / `swift test`.
+func syspectBinary() throws -> String {
+    let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("syspect").path
+    let candidates = [ProcessInfo.processInfo.environment["SYSPECT_BINARY"], beside].compactMap { $0 }
+    guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+        throw CLIError("syspect binary not found (tried \(candidates)); build it or set SYSPECT_BINARY")
+    }
+    return found
+}
+
+struct CLIError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Runs `syspect` to completion; returns (status, stdout, stderr).
+@discardableResult
+func syspect(_ arguments: [String]) throws -> (Int32, String, String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: try syspectBinary())
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+}
+
+/// The CLI against real probes: interruption and resume, bad input, `show`.
+@Suite(.serialized) struct CLITests {
+    let folder = "/var/tmp/syspect-cli-tests/\(UUID().uuidString.prefix(8))"
+
+    /// The small sqlite fixture, copied with a unique token in its environment.
+    func spec(token: String) throws -> String {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/sqlite-small.yaml")
+        let text = try String(contentsOf: source, encoding: .utf8) + "environment: {SYSPECT_TEST_TOKEN: \"\(token)\"}\n"
+        let path = "\(folder)/sqlite-small.yaml"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func interruptedExploreResumesWithoutRerunningFinishedProbes() throws {
+        let token = UUID().uuidString
+        let specPath = try spec(token: token)
+        let db = "\(folder)/resume.db"
+        let args = ["explore", specPath, "--db", db, "--work-dir", "\(folder)/probes", "--jobs", "2"]
+
+        // Session 1: SIGKILL once at least 12 probes are journaled.
+        let first = Process()
+        first.executableURL = URL(fileURLWithPath: try syspectBinary())
+        first.arguments = args
+        first.standardOutput = FileHandle.nullDevice
+        first.standardError = FileHandle.nullDevice
+        try first.run()
+        let key = Explorer.key(for: try AppSpec.load(path: specPath))
+        var journaled: [ProbeRecord] = []
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline && first.isRunning {
+            if FileManager.default.fileExists(atPath: db),
+               let probes = try? SQLiteStore(path: db).probes(exploration: key), probes.count >= 12 { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        #expect(first.isRunning, "the explore finished before it could be interrupted")
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(survivors(token).isEmpty, "processes of the killed explore survived")
+        journaled = try SQLiteStore(path: db).probes(exploration: key)
+        #expect(journaled.count >= 12)
+        let finishedBefore = journaled.filter { $0.outcome != .error }
+
+        // Session 2: resumes and completes; the finished probes keep their first record.
+        let (status, stdout, stderr) = try syspect(args)
+        #expect(status == 0, "\(stderr)")
+        #expect(stderr.contains("resuming"))
+        let store = try SQLiteStore(path: db)
+        let after = try store.probes(exploration: key)
+        for old in finishedBefore {
+            let now = after.first { $0.policy == old.policy && $0.replica == old.replica }
+            #expect(now?.startedAt == old.startedAt, "\(old.policy)#\(old.replica) ran again")
+        }
+        let exploration = try #require(try store.exploration(key: key))
+        #expect(exploration.finishedAt != nil)
+        #expect(exploration.probeCount >= after.count)
+        #expect(stdout.contains("traced "))
+        #expect(survivors(token).isEmpty)
+
+        // show: the counts and the per-call list; JSON parses.
+        let (showStatus, text, _) = try syspect(["show", "sqlite-test", "--db", db])
+        #expect(showStatus == 0)
+        #expect(text.contains("required"))
+        #expect(text.contains("openat"))
+        let (_, json, _) = try syspect(["show", "sqlite-test", "--db", db, "--json"])
+        let parsed = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]]
+        #expect(parsed?.first?["app"] as? String == "sqlite-test")
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+
+    @Test func badSpecIsAOneLineErrorWithItsLine() throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let path = "\(folder)/bad.yaml"
+        try "name: x\nworkload: {name: w, kind: health}\ncomand: [true]\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let (status, _, stderr) = try syspect(["explore", path, "--db", "\(folder)/bad.db", "--work-dir", "\(folder)/p"])
+        #expect(status == 2)
+        #expect(stderr.contains("bad.yaml:3: unknown key `comand`"))
+        #expect(stderr.contains("did you mean `command`"))
+    }
+
+    @Test func failingBaselineExitsThreeWithTheOutput() throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let path = "\(folder)/fails.yaml"
+        try """
+            name: failing
+            workload: {name: health-false, kind: health}
+            command: [sh, -c, "echo broken on purpose >&2; exit 5"]
+            replicas: 2
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        let (status, _, stderr) = try syspect(["explore", path, "--db", "\(folder)/f.db", "--work-dir", "\(folder)/p"])
+        #expect(status == 3)
+        #expect(stderr.contains("fails without any interposition"))
+        #expect(stderr.contains("the command exited 5"))
+        #expect(stderr.contains("broken on purpose"))
+    }
+
+    @Test func targetThatNeverRunsExitsThree() throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let path = "\(folder)/never.yaml"
+        try """
+            name: never
+            workload: {name: health-true, kind: health}
+            command: [sh, -c, "true"]
+            targets: [redis-server]
+            replicas: 1
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        let (status, _, stderr) = try syspect(["explore", path, "--db", "\(folder)/n.db", "--work-dir", "\(folder)/p"])
+        #expect(status == 3)
+        #expect(stderr.contains("never ran"))
+    }
+}
