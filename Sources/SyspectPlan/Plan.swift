@@ -160,7 +160,7 @@ struct PlanBuilder {
             previous = node.state
         }
         var final: [Int: Decision] = [:]
-        for i in previous.traced.indices { final[model.universe[i]] = previous.decision(i) }
+        for i in previous.traced.indices { final[model.universe[i]] = previous.decision(i, model) }
         return SupportPlan(
             os: model.os.name, osSyscallCount: model.os.syscalls.count, workload: workload,
             strategy: strategy, apps: model.targets.map(\.app), steps: steps,
@@ -171,11 +171,11 @@ struct PlanBuilder {
         let state = node.state
         var changed: [DecidedSyscall] = []
         for i in state.traced.indices {
-            guard let now = state.decision(i), now != before.decision(i) else { continue }
+            guard let now = state.decision(i, model), now != before.decision(i, model) else { continue }
             let number = model.universe[i]
             changed.append(DecidedSyscall(
                 number: number, name: SyscallTable.displayName(of: number), decision: now,
-                previous: before.decision(i), reason: reason(i, now, state),
+                previous: before.decision(i, model), reason: reason(i, now, state),
                 cost: now == .implement ? model.weight[i] : 0))
         }
         return PlanStep(
@@ -197,7 +197,8 @@ struct PlanBuilder {
             if let app = first(model.required) { return "required by \(app)" }
             return "stub-only for \(first(model.stubOnly) ?? "?"), fake-only for \(first(model.fakeOnly) ?? "?")"
         case .fake:
-            return "fake-only for \(first(model.fakeOnly) ?? "?")"
+            if let app = first(model.fakeOnly) { return "fake-only for \(app)" }
+            return "stub or fake for every supported app"
         case .stub:
             if let app = first(model.stubOnly) { return "stub-only for \(app)" }
             return "stub or fake for every supported app"

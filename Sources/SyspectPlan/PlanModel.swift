@@ -20,6 +20,9 @@ struct PlanModel {
     let stubOnly: [Bits]
     let fakeOnly: [Bits]
     let traced: [Bits]
+    /// Syscalls more targets tolerate only faked than only stubbed: shown as fake (not stub)
+    /// when every supported app tolerates both, so fewer decisions change later.
+    let preferFake: Bits
 
     init(targets: [PlanTarget], os: OSSupport, costs: SyscallCosts) throws(PlanInputError) {
         self.targets = targets
@@ -37,6 +40,11 @@ struct PlanModel {
         stubOnly = targets.map { bits($0) { $0 == .stub } }
         fakeOnly = targets.map { bits($0) { $0 == .fake } }
         traced = targets.map { bits($0) { _ in true } }
+        preferFake = Bits(missing.indices.filter { i in
+            let number = missing[i]
+            let verdicts = targets.compactMap { $0.verdicts[number] }
+            return verdicts.filter { $0 == .fake }.count > verdicts.filter { $0 == .stub }.count
+        })
     }
 
     var appCount: Int { targets.count }
@@ -91,11 +99,13 @@ struct PlanState: Hashable {
 
     /// The decision for compact syscall `i` in this state (nil: no member traces it).
     /// A syscall every member tolerates both ways is stubbed (it returns -ENOSYS, the honest
-    /// answer for a missing call); it becomes fake when a fake-only app joins.
-    func decision(_ i: Int) -> Decision? {
+    /// answer for a missing call) unless more targets need it faked than stubbed
+    /// (`preferFake`); it changes, at no cost, when an app that tolerates only the other joins.
+    func decision(_ i: Int, _ m: PlanModel) -> Decision? {
         if implemented.contains(i) { return .implement }
         if fakeOnly.contains(i) { return .fake }
-        if traced.contains(i) { return .stub }
+        if stubOnly.contains(i) { return .stub }
+        if traced.contains(i) { return m.preferFake.contains(i) ? .fake : .stub }
         return nil
     }
 }

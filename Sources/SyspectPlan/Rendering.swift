@@ -96,7 +96,7 @@ public enum PlanRendering {
     public static func grid(_ plan: SupportPlan, costs: Bool = false) -> TextGrid {
         let rows = plan.steps.map { step -> [String] in
             let apps = step.step == 0
-                ? "(\(step.newlySupported.count) apps) " + step.newlySupported.joined(separator: ", ")
+                ? "(\(step.newlySupported.count) apps)" + (step.newlySupported.isEmpty ? "" : " " + step.newlySupported.joined(separator: ", "))
                 : "+ " + step.newlySupported.joined(separator: ", ")
             var row = [String(step.step), labels(step.implement), labels(step.stub), labels(step.fake), apps,
                        String(step.supportedCount), String(step.implementedCount)]
@@ -145,7 +145,7 @@ public enum PlanRendering {
             [String(n), number(c.ours[n]), number(c.greedy[n]), number(c.original[n]),
              c.ours[n] < c.greedy[n] ? "ours -\(number(c.greedy[n] - c.ours[n]))" : ""]
         }
-        return TextGrid(header: ["Apps", "Ours", "Greedy", "Original tool", ""], rows: rows, numeric: [0, 1, 2, 3])
+        return TextGrid(header: ["Apps", "Ours", "Greedy", "Original tool", "Note"], rows: rows, numeric: [0, 1, 2, 3])
     }
 
     public static func summary(_ c: PlanComparison) -> String {
@@ -170,7 +170,7 @@ public enum PlanRendering {
             numeric: [1, 2, 3, 4, 5])
     }
 
-    static func percent(_ share: Double) -> String {
+    public static func percent(_ share: Double) -> String {
         let tenths = Int((share * 1000).rounded())
         return "\(tenths / 10).\(tenths % 10)"
     }

@@ -61,7 +61,7 @@ public enum PlanInputError: Error, Sendable, Equatable, CustomStringConvertible 
                 let hint = suggestions[name] ?? []
                 return hint.isEmpty ? "'\(name)'" : "'\(name)' (closest: \(hint.joined(separator: ", ")))"
             }
-            return "unknown application(s) \(parts.joined(separator: ", ")); list them with 'syspect importance' or use '*'"
+            return "unknown application(s) \(parts.joined(separator: ", ")); use loupedb application names (e.g. nginx, redis) or '*'"
         case .noTargets(let why):
             return "no application to plan for: \(why)"
         case .tooManySyscalls(let n):

@@ -9,6 +9,8 @@ struct Syspect: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             Syscalls.self,
+            PlanCommand.self,
+            ImportanceCommand.self,
         ]
     )
 }

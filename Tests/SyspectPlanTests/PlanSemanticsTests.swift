@@ -60,15 +60,27 @@ struct PlanSemanticsTests {
         #expect(Toy.claimsRun(plan, targets, Toy.none))
     }
 
-    @Test("either is stubbed, and becomes fake (at no cost) when a fake-only app joins")
-    func eitherThenFake() throws {
-        let targets = [Toy.target("a", [39: .either]), Toy.target("b", [0: .required, 39: .fake])]
+    @Test("either is stubbed, becomes fake (free) when a fake-only app joins, then implemented on a conflict")
+    func eitherThenFakeThenConflict() throws {
+        let targets = [Toy.target("a", [39: .either]), Toy.target("b", [0: .required, 39: .fake]),
+                       Toy.target("c", [1: .required, 39: .stub])]
         let plan = try Planner.plan(targets: targets, os: Toy.none)
         #expect(plan.steps[0].stub.map(\.number) == [39])
         #expect(plan.steps[0].stub.first?.reason == "stub or fake for every supported app")
         let changed = try #require(plan.steps[1].fake.first)
         #expect(changed.number == 39 && changed.previous == .stub && changed.reason == "fake-only for b")
-        #expect(plan.curve == [0, 0, 1])
+        let implemented = try #require(plan.steps[2].implement.first { $0.number == 39 })
+        #expect(implemented.previous == .fake && implemented.reason == "stub-only for c, fake-only for b")
+        #expect(plan.curve == [0, 0, 1, 3])
+        #expect(Toy.claimsRun(plan, targets, Toy.none))
+    }
+
+    @Test("either is shown as fake when more apps need it faked than stubbed")
+    func eitherPreferFake() throws {
+        let targets = [Toy.target("a", [39: .either]), Toy.target("b", [0: .required, 39: .fake])]
+        let plan = try Planner.plan(targets: targets, os: Toy.none)
+        #expect(plan.steps[0].fake.map(\.number) == [39])
+        #expect(plan.steps[1].fake.isEmpty && plan.steps[1].stub.isEmpty)
         #expect(Toy.claimsRun(plan, targets, Toy.none))
     }
 

@@ -1,0 +1,179 @@
+import ArgumentParser
+import Foundation
+import SyspectCore
+import SyspectPlan
+
+/// `syspect plan --os NAME|FILE`: the step-by-step support plan (the paper's Table 1).
+struct PlanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Plan which system calls an OS should implement, stub or fake, step by step, to run the most applications earliest.",
+        discussion: """
+            Each step implements the fewest syscalls (or the cheapest, with --costs) that make at \
+            least one more application run, and lists the stubs (return -ENOSYS) and fakes \
+            (return 0) it relies on. Stub and fake follow the loupedb file header; a syscall \
+            that one app needs stubbed and another faked is implemented, with the reason shown. \
+            The steps come from a beam search seeded with the paper's greedy rule: for every \
+            number of applications it needs no more implemented syscalls than greedy.
+
+            \(DataOptions.dataHelp)
+
+            Exit status: 0 plan printed; 1 bad input (unknown OS or app, unreadable loupedb \
+            folder, OS list or costs file, no application selected); 64 usage error.
+            """)
+
+    @Option(help: ArgumentHelp(
+        "The OS: a bundled support list (case-insensitive: \(DataOptions.bundledOSNames)) or a file with one syscall name or number per line.",
+        valueName: "name-or-file"))
+    var os: String
+
+    @Option(help: ArgumentHelp("Applications, comma-separated, or '*' for all.", valueName: "list"))
+    var apps: String = "*"
+
+    @Option(help: ArgumentHelp("Per-syscall implementation costs: lines of '<name or number> <cost>' (default cost 1).", valueName: "file"))
+    var costs: String?
+
+    @Flag(help: "Also print the curves of our plan, the paper's greedy rule and the original tool's semantics.")
+    var compareGreedy = false
+
+    @Flag(help: "Explain every decision (default: only conflicts and changed decisions).")
+    var reasons = false
+
+    @Option(help: "Output format.")
+    var format: TextFormat = .table
+
+    @OptionGroup var data: DataOptions
+
+    func run() throws {
+        try DataOptions.reportingFailures(command: "plan") {
+            let dataset = try data.dataset()
+            let osList = try data.osSupport(os, in: dataset)
+            let weights = try costs.map { path in try SyscallCosts.parse(text: try DataOptions.readText(path), source: path) } ?? .uniform
+            let targets = try Planner.targets(from: try data.measurements(dataset), workload: data.workload, apps: appList)
+            let plan = try Planner.plan(targets: targets, os: osList, workload: data.workload, costs: weights)
+            let comparison = compareGreedy ? try Planner.compare(targets: targets, os: osList, costs: weights) : nil
+            print(render(plan, comparison: comparison, weighted: costs != nil), terminator: "")
+        }
+    }
+
+    private var appList: [String]? {
+        let names = apps.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return names.isEmpty || names.contains("*") ? nil : names
+    }
+
+    private func render(_ plan: SupportPlan, comparison: PlanComparison?, weighted: Bool) -> String {
+        switch format {
+        case .json:
+            return DataOptions.json(PlanDocument(plan: plan, comparison: comparison))
+        case .csv:
+            return PlanRendering.grid(plan, costs: weighted).render(.csv)
+                + (comparison.map { "\n" + PlanRendering.grid($0).render(.csv) } ?? "")
+        case .table, .markdown:
+            var out = PlanRendering.summary(plan) + "\n\n" + PlanRendering.grid(plan, costs: weighted).render(format)
+            let notes = PlanRendering.reasons(plan, all: reasons)
+            if !notes.isEmpty { out += "\n" + (reasons ? "Reasons:" : "Conflicts and changed decisions:") + "\n" + notes.map { "  " + $0 }.joined(separator: "\n") + "\n" }
+            if let comparison {
+                out += "\n" + PlanRendering.summary(comparison) + "\n\n" + PlanRendering.grid(comparison).render(format)
+            }
+            return out
+        }
+    }
+}
+
+/// The JSON document of `syspect plan --format json`.
+struct PlanDocument: Encodable {
+    var plan: SupportPlan
+    var comparison: PlanComparison?
+}
+
+extension TextFormat: ExpressibleByArgument {}
+
+/// Where measurements and OS lists come from, shared by `plan` and `importance`.
+struct DataOptions: ParsableArguments {
+    static let dataHelp = """
+        Data: by default the measurements and OS support lists bundled in syspect. \
+        \(BundledLoupedb.attribution) \
+        Use --data DIR to read a loupedb folder instead (its <OS>.syscalls lists are used \
+        when present, else the bundled ones). An application with several workloads of the \
+        selected kind counts once and must pass all of them.
+        """
+
+    static var bundledOSNames: String { BundledLoupedb.dataset.osSupport.keys.sorted().joined(separator: ", ") }
+
+    @Option(name: .customLong("workload"), help: ArgumentHelp(
+        "Which workloads count: benchmark, suite or all (apps lacking the kind are left out; an app with several counts once and must pass them all).",
+        valueName: "benchmark|suite|all"))
+    var workloadName: String = "all"
+
+    /// The parsed `--workload`.
+    var workload: WorkloadSelection { WorkloadSelection(rawValue: workloadName.lowercased()) ?? .all }
+
+    func validate() throws {
+        guard WorkloadSelection(rawValue: workloadName.lowercased()) != nil else {
+            throw ValidationError("unknown workload kind '\(workloadName)': use benchmark, suite or all")
+        }
+    }
+
+    @Option(help: ArgumentHelp("Read a loupedb folder instead of the bundled data.", valueName: "dir"))
+    var data: String?
+
+    /// The loupedb dataset in use (bundled, or `--data`).
+    func dataset() throws -> LoupedbDataset {
+        guard let data else { return BundledLoupedb.dataset }
+        var read = try Loupedb.read(directory: data)
+        if read.osSupport.isEmpty { read.osSupport = BundledLoupedb.dataset.osSupport }
+        return read
+    }
+
+    /// The measurements to plan from. (The one place to plug another source, e.g. `--db`.)
+    func measurements(_ dataset: LoupedbDataset) throws -> [SyspectCore.Measurement] {
+        dataset.measurements
+    }
+
+    /// A support list: an existing file, else a list name (case-insensitive).
+    func osSupport(_ nameOrFile: String, in dataset: LoupedbDataset) throws -> OSSupport {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: nameOrFile, isDirectory: &isDirectory), !isDirectory.boolValue {
+            let name = URL(fileURLWithPath: nameOrFile).deletingPathExtension().lastPathComponent
+            return try OSSupport.parse(name: name, text: try DataOptions.readText(nameOrFile))
+        }
+        if let match = dataset.osSupport.first(where: { $0.key.lowercased() == nameOrFile.lowercased() }) {
+            return match.value
+        }
+        let known = dataset.osSupport.keys.sorted()
+        let close = SyscallNameSuggestions.closest(to: nameOrFile, among: known)
+        throw CommandFailure("unknown OS '\(nameOrFile)'" + (close.isEmpty ? "" : " (closest: \(close.joined(separator: ", ")))")
+            + "; known: \(known.joined(separator: ", ")), or give the path of a support list file")
+    }
+
+    static func readText(_ path: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CommandFailure("cannot read \(path): no such file or not readable")
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func json<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self) + "\n"
+    }
+
+    /// Runs `body`; a library or input error becomes one line on standard error and exit 1.
+    static func reportingFailures(command: String, _ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            FileHandle.standardError.write(Data("syspect \(command): \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// A one-line input error of the plan/importance commands.
+struct CommandFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
