@@ -8,6 +8,8 @@ let package = Package(
     products: [
         .executable(name: "syspect", targets: ["syspect"]),
         .library(name: "SyspectCore", targets: ["SyspectCore"]),
+        .library(name: "SyspectStore", targets: ["SyspectStore"]),
+        .library(name: "SyspectPostgres", targets: ["SyspectPostgres"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -19,6 +21,16 @@ let package = Package(
     targets: [
         // Syscall table (generated), value types shared by every module.
         .target(name: "SyspectCore"),
+        // The results store: SQLite (embedded default), schema migrations, loupedb import/export.
+        .target(name: "SyspectStore", dependencies: [
+            "SyspectCore",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        // The same store on PostgreSQL (own target: postgres-nio is slow to build).
+        .target(name: "SyspectPostgres", dependencies: [
+            "SyspectCore", "SyspectStore",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+        ]),
         // Support plans and API importance from measurements (pure library).
         // Optimised even in debug builds: its search is compute-bound and ~100x slower
         // unoptimised, which would make the plan property tests take minutes.
@@ -30,11 +42,12 @@ let package = Package(
         .executableTarget(name: "gen-bundled-loupedb", dependencies: ["SyspectCore"]),
         // The CLI: argument parsing and printing only.
         .executableTarget(name: "syspect", dependencies: [
-            "SyspectCore", "SyspectPlan",
+            "SyspectCore", "SyspectStore", "SyspectPostgres", "SyspectPlan",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "SyspectCoreTests", dependencies: ["SyspectCore"]),
         .testTarget(name: "SyspectPlanTests", dependencies: ["SyspectCore", "SyspectPlan"], exclude: ["Golden"]),
+        .testTarget(name: "SyspectStoreTests", dependencies: ["SyspectCore", "SyspectStore", "SyspectPostgres"]),
     ]
 )

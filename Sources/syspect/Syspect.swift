@@ -11,6 +11,7 @@ struct Syspect: ParsableCommand {
             Syscalls.self,
             PlanCommand.self,
             ImportanceCommand.self,
+            DbCommand.self,
         ]
     )
 }

@@ -1,0 +1,127 @@
+import Foundation
+import PostgresNIO
+import SyspectCore
+import SyspectStore
+
+/// The results store on a PostgreSQL server: the same schema, migrations and version table
+/// (`grdb_migrations`) as `SQLiteStore`, for a team sharing one database.
+///
+/// URL: `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require&schema=NAME]`
+/// (port 5432, database = user, no TLS, schema `public` by default). With `schema=NAME` the
+/// tables live in that schema, created on first use.
+///
+/// postgres-nio is asynchronous; this store is synchronous (the `ResultStore` protocol). It
+/// uses one connection and the EventLoopFuture API, waiting on the *calling* thread, which is
+/// never an event-loop thread: NIO's own loop thread does the I/O. Calls are serialized by a
+/// lock, so the store is safe to share between threads (not from inside an event loop).
+public final class PostgresStore: SQLResultStore, ManagedStore, @unchecked Sendable {
+    public let url: String
+    public var location: StoreLocation { .postgres(url: url) }
+    private let connection: PostgresConnectionDatabase
+
+    /// Connects and migrates. Throws `StoreError.unreachable` when no server answers,
+    /// `.rejected` when it refuses the login or database, `.newerSchema` for a newer schema.
+    public init(url: String) throws {
+        self.url = url
+        let target = try PostgresTarget(url: url)
+        connection = try PostgresConnectionDatabase(target: target)
+        super.init(database: connection)
+        if let schema = target.schema {
+            try connection.write { db in
+                try db.execute("CREATE SCHEMA IF NOT EXISTS \(quoteIdentifier(schema))", [])
+            }
+            try connection.setSearchPath(schema)
+        }
+        try migrate()
+    }
+
+    /// Applies the migrations this database lacks, in one transaction that holds an exclusive
+    /// lock on the version table (two syspects starting together migrate once).
+    private func migrate() throws {
+        try connection.write { db in
+            try db.execute("CREATE TABLE IF NOT EXISTS \(StoreSchema.versionTable) (identifier TEXT NOT NULL PRIMARY KEY)", [])
+            try db.execute("LOCK TABLE \(StoreSchema.versionTable) IN EXCLUSIVE MODE", [])
+            let applied = Set(try db.query("SELECT identifier FROM \(StoreSchema.versionTable)", []).map {
+                guard case .text(let s) = $0.values[0] else { throw StoreError.corrupt("non-text migration identifier") }
+                return s
+            })
+            _ = try StoreSchema.version(ofApplied: applied, location: location.description)
+            for migration in StoreSchema.migrations where !applied.contains(migration.identifier) {
+                for sql in migration.statements(for: .postgres) { try db.execute(sql, []) }
+                try db.execute("INSERT INTO \(StoreSchema.versionTable) (identifier) VALUES (?)", [.text(migration.identifier)])
+            }
+        }
+    }
+
+    public func info() throws -> StoreInfo {
+        try storeInfo(backend: "postgres", location: location)
+    }
+
+    /// Closes the connection (also done when the store is released).
+    public func close() { connection.close() }
+}
+
+/// Double-quotes an SQL identifier.
+func quoteIdentifier(_ name: String) -> String {
+    "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+}
+
+/// The parts of a `postgres://` URL.
+struct PostgresTarget: Sendable {
+    var host: String
+    var port: Int
+    var user: String
+    var password: String?
+    var database: String
+    var tls: TLSMode
+    var schema: String?
+
+    enum TLSMode: String { case disable, prefer, require }
+
+    init(url: String) throws {
+        guard let parts = URLComponents(string: url), let scheme = parts.scheme?.lowercased(),
+              scheme == "postgres" || scheme == "postgresql"
+        else {
+            throw StoreError.invalidLocation(
+                StoreLocation.postgres(url: url).description,
+                reason: "expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE")
+        }
+        let shown = StoreLocation.postgres(url: url).description
+        host = parts.host.flatMap { $0.isEmpty ? nil : $0 } ?? "localhost"
+        port = parts.port ?? 5432
+        guard (1...65535).contains(port) else { throw StoreError.invalidLocation(shown, reason: "port \(port) out of range") }
+        guard let user = parts.user?.removingPercentEncoding, !user.isEmpty else {
+            throw StoreError.invalidLocation(shown, reason: "no user name: write postgres://USER@HOST/DATABASE")
+        }
+        self.user = user
+        password = parts.password?.removingPercentEncoding
+        let path = parts.path.hasPrefix("/") ? String(parts.path.dropFirst()) : parts.path
+        database = path.isEmpty ? user : (path.removingPercentEncoding ?? path)
+        let query = Dictionary((parts.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { $1 })
+        for name in query.keys where name != "sslmode" && name != "schema" {
+            throw StoreError.invalidLocation(shown, reason: "unknown URL parameter '\(name)' (known: sslmode, schema)")
+        }
+        if let mode = query["sslmode"] {
+            guard let m = TLSMode(rawValue: mode) else {
+                throw StoreError.invalidLocation(shown, reason: "sslmode must be disable, prefer or require")
+            }
+            tls = m
+        } else {
+            tls = .disable
+        }
+        schema = query["schema"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    func configuration() throws -> PostgresConnection.Configuration {
+        let tlsConfig: PostgresConnection.Configuration.TLS
+        switch tls {
+        case .disable: tlsConfig = .disable
+        case .prefer: tlsConfig = .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        case .require: tlsConfig = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        }
+        var config = PostgresConnection.Configuration(
+            host: host, port: port, username: user, password: password, database: database, tls: tlsConfig)
+        config.options.connectTimeout = .seconds(10)
+        return config
+    }
+}

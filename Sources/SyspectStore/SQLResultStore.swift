@@ -1,0 +1,295 @@
+import Foundation
+import SyspectCore
+
+/// The `ResultStore` behaviour written once over `SQLDatabase`: all of syspect's SQL for
+/// measurements, explorations and probes. `SQLiteStore` and `PostgresStore` are this class on
+/// their own connection; they add only opening, migrating and describing.
+open class SQLResultStore: ResultStore, @unchecked Sendable {
+    /// The connection everything runs on (thread-safe; see `SQLDatabase`).
+    public let database: any SQLDatabase
+
+    public init(database: any SQLDatabase) {
+        self.database = database
+    }
+
+    // MARK: - Measurements
+
+    public func save(_ measurement: SyspectCore.Measurement) throws {
+        try saveAll([measurement])
+    }
+
+    public func saveAll(_ measurements: [SyspectCore.Measurement]) throws {
+        try database.write { db in
+            for m in measurements { try insert(m, into: db) }
+        }
+    }
+
+    /// Replaces the measurement keyed by (app, workload, source): its verdict and static rows go
+    /// with it (ON DELETE CASCADE).
+    private func insert(_ m: SyspectCore.Measurement, into db: any SQLExecutor) throws {
+        try db.execute(
+            "DELETE FROM measurement WHERE app = ? AND workload = ? AND source = ?",
+            [SQLValue(m.app), SQLValue(m.workload), SQLValue(m.source)])
+        let rows = try db.query(
+            """
+            INSERT INTO measurement (app, workload, kind, source, static_binary_known, static_sources_known)
+            VALUES (?, ?, ?, ?, ?, ?) RETURNING id
+            """,
+            [SQLValue(m.app), SQLValue(m.workload), SQLValue(m.kind.rawValue), SQLValue(m.source),
+             SQLValue(m.staticBinary != nil), SQLValue(m.staticSources != nil)])
+        guard let id = try rows.first?.int(0) else { throw StoreError.database("INSERT … RETURNING id returned no row") }
+        let verdictRows = m.verdicts.sorted { $0.key < $1.key }.map { number, verdict in
+            [SQLValue(id), SQLValue(number),
+             SQLValue(SyscallTable.name(of: number)), SQLValue(verdict.rawValue)]
+        }
+        try insertRows(into: "measurement_verdict", columns: ["measurement_id", "syscall", "name", "verdict"], verdictRows, db)
+        let staticRows = [("binary", m.staticBinary), ("sources", m.staticSources)].flatMap { analysis, set in
+            (set ?? []).sorted().map { [SQLValue(id), SQLValue(analysis), SQLValue($0)] }
+        }
+        try insertRows(into: "measurement_static", columns: ["measurement_id", "analysis", "syscall"], staticRows, db)
+    }
+
+    /// Multi-row INSERTs, chunked under the dialect's parameter limit: one round trip per chunk.
+    private func insertRows(into table: String, columns: [String], _ rows: [[SQLValue]], _ db: any SQLExecutor) throws {
+        guard !rows.isEmpty else { return }
+        let tuple = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
+        let perChunk = min(1000, database.dialect.maxParameters / columns.count)
+        var start = 0
+        while start < rows.count {
+            let chunk = rows[start..<min(start + perChunk, rows.count)]
+            let sql = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
+                + Array(repeating: tuple, count: chunk.count).joined(separator: ", ")
+            try db.execute(sql, chunk.flatMap { $0 })
+            start += perChunk
+        }
+    }
+
+    public func measurements(apps: [String]?, kind: WorkloadKind?) throws -> [SyspectCore.Measurement] {
+        var conditions: [String] = []
+        var arguments: [SQLValue] = []
+        if let apps {
+            guard !apps.isEmpty else { return [] }
+            conditions.append("m.app IN (" + apps.map { _ in "?" }.joined(separator: ", ") + ")")
+            arguments += apps.map(SQLValue.init)
+        }
+        if let kind {
+            conditions.append("m.kind = ?")
+            arguments.append(SQLValue(kind.rawValue))
+        }
+        let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        return try database.read { db in
+            let heads = try db.query(
+                """
+                SELECT m.id, m.app, m.workload, m.kind, m.source, m.static_binary_known, m.static_sources_known
+                FROM measurement m\(filter) ORDER BY m.app, m.workload, m.source
+                """, arguments)
+            var byID: [Int: SyspectCore.Measurement] = [:]
+            var order: [Int] = []
+            for row in heads {
+                let id = try row.int(0)
+                order.append(id)
+                byID[id] = SyspectCore.Measurement(
+                    app: try row.string(1), workload: try row.string(2),
+                    kind: try row.value(3, as: WorkloadKind.self), verdicts: [:],
+                    staticBinary: try row.bool(5) ? [] : nil, staticSources: try row.bool(6) ? [] : nil,
+                    source: try row.string(4))
+            }
+            for row in try db.query(
+                "SELECT v.measurement_id, v.syscall, v.verdict FROM measurement_verdict v JOIN measurement m ON m.id = v.measurement_id\(filter)",
+                arguments)
+            {
+                byID[try row.int(0)]?.verdicts[try row.int(1)] = try row.value(2, as: Verdict.self)
+            }
+            for row in try db.query(
+                "SELECT s.measurement_id, s.analysis, s.syscall FROM measurement_static s JOIN measurement m ON m.id = s.measurement_id\(filter)",
+                arguments)
+            {
+                let id = try row.int(0), number = try row.int(2)
+                switch try row.string(1) {
+                case "binary": byID[id]?.staticBinary?.insert(number)
+                case "sources": byID[id]?.staticSources?.insert(number)
+                case let other: throw StoreError.corrupt("unknown static analysis '\(other)'")
+                }
+            }
+            return order.map { byID[$0]! }
+        }
+    }
+
+    // MARK: - Explorations
+
+    private static let explorationColumns =
+        "key, app, workload, kind, spec_hash, spec_text, strategy, started_at, finished_at, probe_count, wall_seconds"
+
+    public func beginExploration(_ e: ExplorationRecord) throws {
+        try database.write { db in
+            let inserted = try db.query(
+                """
+                INSERT INTO exploration (\(Self.explorationColumns))
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING RETURNING key
+                """,
+                [SQLValue(e.key), SQLValue(e.app), SQLValue(e.workload), SQLValue(e.kind.rawValue),
+                 SQLValue(e.specHash), SQLValue(e.specText), SQLValue(e.strategy), SQLValue(e.startedAt),
+                 SQLValue(e.finishedAt), SQLValue(e.probeCount), SQLValue(e.wallSeconds)])
+            if !inserted.isEmpty { try insertCensus(e, db) }
+        }
+    }
+
+    public func updateExploration(_ e: ExplorationRecord) throws {
+        try database.write { db in
+            let updated = try db.query(
+                """
+                UPDATE exploration SET strategy = ?, finished_at = ?, probe_count = ?, wall_seconds = ?
+                WHERE key = ? RETURNING key
+                """,
+                [SQLValue(e.strategy), SQLValue(e.finishedAt), SQLValue(e.probeCount),
+                 SQLValue(e.wallSeconds), SQLValue(e.key)])
+            guard !updated.isEmpty else { throw StoreError.unknownExploration(e.key) }
+            try db.execute("DELETE FROM census_entry WHERE exploration_key = ?", [SQLValue(e.key)])
+            try insertCensus(e, db)
+        }
+    }
+
+    private func insertCensus(_ e: ExplorationRecord, _ db: any SQLExecutor) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let rows = try e.census.enumerated().map { position, c in
+            [SQLValue(e.key), SQLValue(position), SQLValue(c.arch.rawValue), SQLValue(c.number), SQLValue(c.name),
+             SQLValue(c.calls), SQLValue(c.failures),
+             SQLValue(String(decoding: try encoder.encode(c.errnos), as: UTF8.self))]
+        }
+        try insertRows(
+            into: "census_entry",
+            columns: ["exploration_key", "position", "arch", "number", "name", "calls", "failures", "errnos"], rows, db)
+    }
+
+    public func exploration(key: String) throws -> ExplorationRecord? {
+        try loadExplorations(where: "key = ?", [SQLValue(key)]).first
+    }
+
+    public func explorations(app: String?) throws -> [ExplorationRecord] {
+        if let app { return try loadExplorations(where: "app = ?", [SQLValue(app)]) }
+        return try loadExplorations(where: nil, [])
+    }
+
+    private func loadExplorations(where condition: String?, _ arguments: [SQLValue]) throws -> [ExplorationRecord] {
+        let filter = condition.map { " WHERE " + $0 } ?? ""
+        return try database.read { db in
+            var records: [ExplorationRecord] = try db.query(
+                "SELECT \(Self.explorationColumns) FROM exploration\(filter) ORDER BY app, workload, started_at, key",
+                arguments
+            ).map { row in
+                ExplorationRecord(
+                    key: try row.string(0), app: try row.string(1), workload: try row.string(2),
+                    kind: try row.value(3, as: WorkloadKind.self), specHash: try row.string(4),
+                    specText: try row.string(5), strategy: try row.string(6), startedAt: try row.date(7),
+                    finishedAt: try row.optionalDate(8), census: [], probeCount: try row.int(9),
+                    wallSeconds: try row.double(10))
+            }
+            let index = Dictionary(uniqueKeysWithValues: records.enumerated().map { ($1.key, $0) })
+            let censusFilter = condition.map { " WHERE exploration_key IN (SELECT key FROM exploration WHERE \($0))" } ?? ""
+            let decoder = JSONDecoder()
+            for row in try db.query(
+                "SELECT exploration_key, arch, number, name, calls, failures, errnos FROM census_entry\(censusFilter) ORDER BY exploration_key, position",
+                arguments)
+            {
+                guard let i = index[try row.string(0)] else { continue }
+                let errnos: [String: Int]
+                do {
+                    errnos = try decoder.decode([String: Int].self, from: Data(try row.string(6).utf8))
+                } catch {
+                    throw StoreError.corrupt("census errnos of exploration '\(records[i].key)' are not a JSON object of counts")
+                }
+                records[i].census.append(CensusEntry(
+                    arch: try row.value(1, as: Arch.self), number: try row.int(2), name: try row.string(3),
+                    calls: try row.int(4), failures: try row.int(5), errnos: errnos))
+            }
+            return records
+        }
+    }
+
+    // MARK: - Probe journal
+
+    /// Journals a probe. Keyed by (exploration, policy, replica): recording the same probe again
+    /// replaces it (a retried `error` probe keeps only its latest outcome), never duplicates it.
+    public func record(_ p: ProbeRecord) throws {
+        try database.write { db in
+            let known = try db.query("SELECT 1 FROM exploration WHERE key = ?", [SQLValue(p.exploration)])
+            guard !known.isEmpty else { throw StoreError.unknownExploration(p.exploration) }
+            try db.execute(
+                """
+                INSERT INTO probe (exploration_key, policy, replica, outcome, reason, exit_status, duration_seconds, metric, started_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (exploration_key, policy, replica) DO UPDATE SET
+                    outcome = excluded.outcome, reason = excluded.reason, exit_status = excluded.exit_status,
+                    duration_seconds = excluded.duration_seconds, metric = excluded.metric, started_at = excluded.started_at
+                """,
+                [SQLValue(p.exploration), SQLValue(p.policy), SQLValue(p.replica), SQLValue(p.outcome.rawValue),
+                 SQLValue(p.reason), SQLValue(p.exitStatus.map(Int.init)), SQLValue(p.durationSeconds),
+                 SQLValue(p.metric), SQLValue(p.startedAt)])
+        }
+    }
+
+    public func probes(exploration key: String) throws -> [ProbeRecord] {
+        try database.read { db in
+            try db.query(
+                """
+                SELECT policy, replica, outcome, reason, exit_status, duration_seconds, metric, started_at
+                FROM probe WHERE exploration_key = ? ORDER BY started_at, policy, replica
+                """, [SQLValue(key)]
+            ).map { row in
+                ProbeRecord(
+                    exploration: key, policy: try row.string(0), replica: try row.int(1),
+                    outcome: try row.value(2, as: ProbeOutcome.self), reason: try row.string(3),
+                    exitStatus: try row.optionalInt(4).map { Int32(truncatingIfNeeded: $0) },
+                    durationSeconds: try row.double(5), metric: try row.optionalDouble(6),
+                    startedAt: try row.date(7))
+            }
+        }
+    }
+
+    // MARK: - Administration
+
+    /// Backend, location, schema version and row counts, for `syspect db info`.
+    public func storeInfo(backend: String, location: StoreLocation) throws -> StoreInfo {
+        let applied = try database.read { db in
+            try db.query("SELECT identifier FROM \(StoreSchema.versionTable)", []).map { try $0.string(0) }
+        }
+        return StoreInfo(
+            backend: backend, location: location.description,
+            schemaVersion: try StoreSchema.version(ofApplied: Set(applied), location: location.description),
+            knownSchemaVersion: StoreSchema.currentVersion, counts: try counts())
+    }
+
+    /// Row counts for `syspect db info`.
+    public func counts() throws -> StoreCounts {
+        try database.read { db in
+            let row = try db.query(
+                """
+                SELECT (SELECT COUNT(*) FROM measurement), (SELECT COUNT(DISTINCT app) FROM measurement),
+                       (SELECT COUNT(*) FROM measurement_verdict), (SELECT COUNT(*) FROM exploration),
+                       (SELECT COUNT(*) FROM probe)
+                """, [])[0]
+            return StoreCounts(
+                measurements: try row.int(0), apps: try row.int(1), verdicts: try row.int(2),
+                explorations: try row.int(3), probes: try row.int(4))
+        }
+    }
+}
+
+/// How much a store holds (`syspect db info`).
+public struct StoreCounts: Codable, Sendable, Hashable {
+    public var measurements: Int
+    public var apps: Int
+    /// Per-syscall verdict rows over all measurements.
+    public var verdicts: Int
+    public var explorations: Int
+    public var probes: Int
+
+    public init(measurements: Int, apps: Int, verdicts: Int, explorations: Int, probes: Int) {
+        self.measurements = measurements
+        self.apps = apps
+        self.verdicts = verdicts
+        self.explorations = explorations
+        self.probes = probes
+    }
+}

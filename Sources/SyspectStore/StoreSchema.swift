@@ -1,0 +1,150 @@
+/// The versioned schema of the results store, shared by SQLite and PostgreSQL.
+///
+/// THE list of migrations lives here and only here. To change the schema, append a migration
+/// with the next version; never edit one that has shipped. Both stores record the applied
+/// migrations in the same table, `grdb_migrations(identifier)` (GRDB's own table on SQLite,
+/// the same table created by `PostgresStore` on PostgreSQL); the schema version of a database
+/// is the highest version recorded there.
+///
+/// Room is left for later tables (sub-features, pseudo-files, impact runs): each comes as a
+/// new migration keyed to `measurement.id` or `exploration.key`.
+public enum StoreSchema {
+    /// One schema step: a version number, a short name, and its statements per dialect.
+    public struct Migration: Sendable {
+        public let version: Int
+        public let name: String
+        let statements: @Sendable (SQLDialect) -> [String]
+
+        /// The statements of this step in `dialect`.
+        public func statements(for dialect: SQLDialect) -> [String] { statements(dialect) }
+
+        /// The key recorded in `grdb_migrations`, e.g. "0001-initial".
+        public var identifier: String {
+            let digits = String(version)
+            return String(repeating: "0", count: max(0, 4 - digits.count)) + digits + "-" + name
+        }
+
+        /// The version encoded in a recorded identifier (its leading digits), if any.
+        static func version(ofIdentifier identifier: String) -> Int? {
+            Int(identifier.prefix { $0.isNumber })
+        }
+    }
+
+    /// Every migration, in order.
+    public static let migrations: [Migration] = [
+        Migration(version: 1, name: "initial", statements: initial),
+    ]
+
+    /// The version this build writes and understands.
+    public static var currentVersion: Int { migrations.last!.version }
+
+    /// The table both stores record applied migrations in.
+    public static let versionTable = "grdb_migrations"
+
+    /// SQLite `PRAGMA application_id` of a syspect database ('SYSP').
+    static let sqliteApplicationID: Int32 = 0x5359_5350
+
+    /// The schema version of a database given the identifiers recorded in it (0 when empty).
+    /// Throws `newerSchema` when a recorded migration is newer than this build, and
+    /// `unknownMigration` for a foreign identifier: a newer database is never migrated down or
+    /// written to.
+    public static func version(ofApplied applied: Set<String>, location: String) throws -> Int {
+        let known = Set(migrations.map(\.identifier))
+        var version = 0
+        for identifier in applied {
+            guard known.contains(identifier) else {
+                if let v = Migration.version(ofIdentifier: identifier), v > currentVersion {
+                    throw StoreError.newerSchema(
+                        location: location,
+                        found: applied.compactMap(Migration.version(ofIdentifier:)).max()!,
+                        known: currentVersion)
+                }
+                throw StoreError.unknownMigration(location: location, identifier: identifier)
+            }
+            version = max(version, Migration.version(ofIdentifier: identifier)!)
+        }
+        return version
+    }
+
+    // MARK: - Version 1
+
+    /// Measurements with one row per (syscall, verdict) and per static-analysis hit;
+    /// explorations with their census and probe journal.
+    private static func initial(_ d: SQLDialect) -> [String] {
+        [
+            """
+            CREATE TABLE measurement (
+                id \(d.autoIncrementPrimaryKey),
+                app TEXT NOT NULL CHECK (app <> ''),
+                workload TEXT NOT NULL CHECK (workload <> ''),
+                kind TEXT NOT NULL CHECK (kind IN ('health', 'benchmark', 'suite')),
+                source TEXT NOT NULL CHECK (source <> ''),
+                static_binary_known INTEGER NOT NULL DEFAULT 0,
+                static_sources_known INTEGER NOT NULL DEFAULT 0,
+                UNIQUE (app, workload, source)
+            )
+            """,
+            """
+            CREATE TABLE measurement_verdict (
+                measurement_id BIGINT NOT NULL REFERENCES measurement(id) ON DELETE CASCADE,
+                syscall INTEGER NOT NULL CHECK (syscall >= 0),
+                name TEXT,
+                verdict TEXT NOT NULL CHECK (verdict IN ('required', 'stub', 'fake', 'either')),
+                PRIMARY KEY (measurement_id, syscall)
+            )
+            """,
+            "CREATE INDEX measurement_verdict_syscall ON measurement_verdict (syscall, verdict)",
+            """
+            CREATE TABLE measurement_static (
+                measurement_id BIGINT NOT NULL REFERENCES measurement(id) ON DELETE CASCADE,
+                analysis TEXT NOT NULL CHECK (analysis IN ('binary', 'sources')),
+                syscall INTEGER NOT NULL CHECK (syscall >= 0),
+                PRIMARY KEY (measurement_id, analysis, syscall)
+            )
+            """,
+            """
+            CREATE TABLE exploration (
+                key TEXT PRIMARY KEY,
+                app TEXT NOT NULL,
+                workload TEXT NOT NULL,
+                kind TEXT NOT NULL CHECK (kind IN ('health', 'benchmark', 'suite')),
+                spec_hash TEXT NOT NULL,
+                spec_text TEXT NOT NULL,
+                strategy TEXT NOT NULL,
+                started_at DOUBLE PRECISION NOT NULL,
+                finished_at DOUBLE PRECISION,
+                probe_count INTEGER NOT NULL DEFAULT 0,
+                wall_seconds DOUBLE PRECISION NOT NULL DEFAULT 0
+            )
+            """,
+            "CREATE INDEX exploration_app ON exploration (app, workload)",
+            """
+            CREATE TABLE census_entry (
+                exploration_key TEXT NOT NULL REFERENCES exploration(key) ON DELETE CASCADE,
+                position INTEGER NOT NULL,
+                arch TEXT NOT NULL,
+                number INTEGER NOT NULL,
+                name TEXT NOT NULL,
+                calls BIGINT NOT NULL,
+                failures BIGINT NOT NULL,
+                errnos TEXT NOT NULL,
+                PRIMARY KEY (exploration_key, arch, number)
+            )
+            """,
+            """
+            CREATE TABLE probe (
+                exploration_key TEXT NOT NULL REFERENCES exploration(key) ON DELETE CASCADE,
+                policy TEXT NOT NULL,
+                replica INTEGER NOT NULL,
+                outcome TEXT NOT NULL CHECK (outcome IN ('pass', 'fail', 'error')),
+                reason TEXT NOT NULL,
+                exit_status INTEGER,
+                duration_seconds DOUBLE PRECISION NOT NULL,
+                metric DOUBLE PRECISION,
+                started_at DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (exploration_key, policy, replica)
+            )
+            """,
+        ]
+    }
+}
