@@ -42,7 +42,7 @@ final class PostgresConnectionDatabase: SQLDatabase, @unchecked Sendable {
     }
 
     func setSearchPath(_ schema: String) throws {
-        try lock.withLock { try run("SET search_path TO \(quoteIdentifier(schema))", []) }
+        _ = try lock.withLock { try run("SET search_path TO \(quoteIdentifier(schema))", []) }
     }
 
     func write<T>(_ body: (any SQLExecutor) throws -> T) throws -> T {

@@ -18,50 +18,83 @@ open class SQLResultStore: ResultStore, @unchecked Sendable {
         try saveAll([measurement])
     }
 
+    /// Replaces the measurements keyed by (app, workload, source), in one transaction, with a
+    /// handful of multi-row statements (not one round trip per row: the loupedb import writes
+    /// ~30 000 rows). Verdict and static rows of a replaced measurement go with it (ON DELETE
+    /// CASCADE). When the list holds one key twice, the later one wins.
     public func saveAll(_ measurements: [SyspectCore.Measurement]) throws {
+        var latest: [MeasurementKey: SyspectCore.Measurement] = [:]
+        var order: [MeasurementKey] = []
+        for m in measurements {
+            let key = MeasurementKey(m)
+            if latest.updateValue(m, forKey: key) == nil { order.append(key) }
+        }
+        guard !order.isEmpty else { return }
         try database.write { db in
-            for m in measurements { try insert(m, into: db) }
+            try forEachChunk(of: order, columns: 3) { chunk in
+                try db.execute(
+                    "DELETE FROM measurement WHERE (app, workload, source) IN (VALUES "
+                        + tuples(count: chunk.count, columns: 3) + ")",
+                    chunk.flatMap { [SQLValue($0.app), SQLValue($0.workload), SQLValue($0.source)] })
+            }
+            let heads = order.map { key -> [SQLValue] in
+                let m = latest[key]!
+                return [SQLValue(m.app), SQLValue(m.workload), SQLValue(m.kind.rawValue), SQLValue(m.source),
+                        SQLValue(m.staticBinary != nil), SQLValue(m.staticSources != nil)]
+            }
+            var ids: [MeasurementKey: Int] = [:]
+            for row in try insertRows(
+                into: "measurement",
+                columns: ["app", "workload", "kind", "source", "static_binary_known", "static_sources_known"],
+                heads, db, returning: "id, app, workload, source")
+            {
+                ids[MeasurementKey(app: try row.string(1), workload: try row.string(2), source: try row.string(3))] = try row.int(0)
+            }
+            var verdictRows: [[SQLValue]] = [], staticRows: [[SQLValue]] = []
+            for key in order {
+                guard let id = ids[key] else { throw StoreError.database("INSERT … RETURNING gave no id for \(key.app)/\(key.workload)") }
+                let m = latest[key]!
+                for (number, verdict) in m.verdicts.sorted(by: { $0.key < $1.key }) {
+                    verdictRows.append([SQLValue(id), SQLValue(number), SQLValue(SyscallTable.name(of: number)), SQLValue(verdict.rawValue)])
+                }
+                for (analysis, set) in [("binary", m.staticBinary), ("sources", m.staticSources)] {
+                    for number in (set ?? []).sorted() { staticRows.append([SQLValue(id), SQLValue(analysis), SQLValue(number)]) }
+                }
+            }
+            try insertRows(into: "measurement_verdict", columns: ["measurement_id", "syscall", "name", "verdict"], verdictRows, db)
+            try insertRows(into: "measurement_static", columns: ["measurement_id", "analysis", "syscall"], staticRows, db)
         }
-    }
-
-    /// Replaces the measurement keyed by (app, workload, source): its verdict and static rows go
-    /// with it (ON DELETE CASCADE).
-    private func insert(_ m: SyspectCore.Measurement, into db: any SQLExecutor) throws {
-        try db.execute(
-            "DELETE FROM measurement WHERE app = ? AND workload = ? AND source = ?",
-            [SQLValue(m.app), SQLValue(m.workload), SQLValue(m.source)])
-        let rows = try db.query(
-            """
-            INSERT INTO measurement (app, workload, kind, source, static_binary_known, static_sources_known)
-            VALUES (?, ?, ?, ?, ?, ?) RETURNING id
-            """,
-            [SQLValue(m.app), SQLValue(m.workload), SQLValue(m.kind.rawValue), SQLValue(m.source),
-             SQLValue(m.staticBinary != nil), SQLValue(m.staticSources != nil)])
-        guard let id = try rows.first?.int(0) else { throw StoreError.database("INSERT … RETURNING id returned no row") }
-        let verdictRows = m.verdicts.sorted { $0.key < $1.key }.map { number, verdict in
-            [SQLValue(id), SQLValue(number),
-             SQLValue(SyscallTable.name(of: number)), SQLValue(verdict.rawValue)]
-        }
-        try insertRows(into: "measurement_verdict", columns: ["measurement_id", "syscall", "name", "verdict"], verdictRows, db)
-        let staticRows = [("binary", m.staticBinary), ("sources", m.staticSources)].flatMap { analysis, set in
-            (set ?? []).sorted().map { [SQLValue(id), SQLValue(analysis), SQLValue($0)] }
-        }
-        try insertRows(into: "measurement_static", columns: ["measurement_id", "analysis", "syscall"], staticRows, db)
     }
 
     /// Multi-row INSERTs, chunked under the dialect's parameter limit: one round trip per chunk.
-    private func insertRows(into table: String, columns: [String], _ rows: [[SQLValue]], _ db: any SQLExecutor) throws {
-        guard !rows.isEmpty else { return }
-        let tuple = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
-        let perChunk = min(1000, database.dialect.maxParameters / columns.count)
-        var start = 0
-        while start < rows.count {
-            let chunk = rows[start..<min(start + perChunk, rows.count)]
+    /// Returns the rows of the `RETURNING` clause, when one is given.
+    @discardableResult
+    private func insertRows(
+        into table: String, columns: [String], _ rows: [[SQLValue]], _ db: any SQLExecutor, returning: String? = nil
+    ) throws -> [SQLRow] {
+        var returned: [SQLRow] = []
+        try forEachChunk(of: rows, columns: columns.count) { chunk in
             let sql = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
-                + Array(repeating: tuple, count: chunk.count).joined(separator: ", ")
-            try db.execute(sql, chunk.flatMap { $0 })
+                + tuples(count: chunk.count, columns: columns.count) + (returning.map { " RETURNING " + $0 } ?? "")
+            returned += try db.query(sql, chunk.flatMap { $0 })
+        }
+        return returned
+    }
+
+    /// Calls `body` with slices of `items` small enough for one statement (`columns` parameters each).
+    private func forEachChunk<T>(of items: [T], columns: Int, _ body: (ArraySlice<T>) throws -> Void) throws {
+        let perChunk = min(1000, database.dialect.maxParameters / columns)
+        var start = 0
+        while start < items.count {
+            try body(items[start..<min(start + perChunk, items.count)])
             start += perChunk
         }
+    }
+
+    /// "(?, ?), (?, ?)" for `count` rows of `columns` values.
+    private func tuples(count: Int, columns: Int) -> String {
+        let tuple = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
+        return Array(repeating: tuple, count: count).joined(separator: ", ")
     }
 
     public func measurements(apps: [String]?, kind: WorkloadKind?) throws -> [SyspectCore.Measurement] {
@@ -274,6 +307,21 @@ open class SQLResultStore: ResultStore, @unchecked Sendable {
                 explorations: try row.int(3), probes: try row.int(4))
         }
     }
+}
+
+/// The identity of a stored measurement.
+private struct MeasurementKey: Hashable {
+    var app: String
+    var workload: String
+    var source: String
+
+    init(app: String, workload: String, source: String) {
+        self.app = app
+        self.workload = workload
+        self.source = source
+    }
+
+    init(_ m: SyspectCore.Measurement) { self.init(app: m.app, workload: m.workload, source: m.source) }
 }
 
 /// How much a store holds (`syspect db info`).
