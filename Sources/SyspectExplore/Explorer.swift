@@ -119,7 +119,7 @@ public final class Explorer {
     public let spec: AppSpec
     public let store: any ResultStore
     public let options: ExploreOptions
-    public let runner: any ProbeRunning
+    public private(set) var runner: any ProbeRunning
     public let key: String
 
     private var journal = Journal()
@@ -129,6 +129,8 @@ public final class Explorer {
     private var sessionDone = 0
     private var previousWall = 0.0
     private var phase = ExplorePhase.baseline
+    /// During the final run and culprit search: probes expected once the current set is done.
+    private var setTotal = 0
     private var events: (ExploreEvent) -> Void = { _ in }
 
     /// `runner`: nil for the real sandboxed `ProbeRunner` in the work directory.
@@ -152,6 +154,12 @@ public final class Explorer {
     public static func specHash(_ spec: AppSpec) -> String {
         let script = spec.script.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) } ?? ""
         return stableHash(spec.text + "\u{0}" + script)
+    }
+
+    /// The adaptive strategy's ready timeout: 10 × the slowest baseline start, at least 2 s, at
+    /// most the spec's `timeouts.ready`.
+    public static func adaptiveReadyTimeout(spec: Double, baseline: Double) -> Double {
+        min(spec, max(2, 10 * baseline))
     }
 
     /// `app/workload@hash`.
@@ -192,6 +200,7 @@ public final class Explorer {
         let verdicts = strategy.verdicts(context())
 
         phase = .final
+        setTotal = journal.count + replicas
         events(.phase(.final, snapshot(strategy: strategy, traced: traced)))
         let report = try confirm(verdicts, strategy: strategy, traced: traced)
 
@@ -239,6 +248,11 @@ public final class Explorer {
         }
         let neverRun = Set(runs.flatMap(\.1.targetsNeverRun))
         if !neverRun.isEmpty { throw ExploreError.targetsNeverRun(neverRun.sorted()) }
+        if options.strategy == .adaptive, let slowest = runs.compactMap(\.1.readySeconds).max() {
+            // Shorter runs: a server that has not opened its port 10× later than the slowest
+            // baseline start (at least 2 s) is not going to; the spec's timeout stays the cap.
+            runner = runner.withReadyTimeout(Explorer.adaptiveReadyTimeout(spec: spec.readyTimeout, baseline: slowest))
+        }
         exploration.census = mergeCensus(runs.map(\.1.census))
         try store.updateExploration(exploration)
         for (request, run) in runs { try journalProbe(request, run, strategy: nil, traced: []) }
@@ -256,6 +270,7 @@ public final class Explorer {
                     events(.phase(.culprits, snapshot(strategy: strategy, traced: traced)))
                 }
                 let requests = (1...replicas).map { ProbeRequest(need.policy, replica: $0) }
+                setTotal = journal.count + requests.filter { !journal.isFinished($0) }.count
                 try scheduler().run(census: false, next: {
                     journal.status(need.policy, replicas: replicas) == .failed
                         ? [] : requests.filter { !journal.isFinished($0) }
@@ -301,7 +316,7 @@ public final class Explorer {
         let probes = strategy.map { $0.estimatedTotal(context) } ?? 0
         // Final run and culprit search: one more set (replicas) after what is done.
         var total = replicas + probes + replicas
-        if phase == .final || phase == .culprits { total = journal.count + replicas }
+        if phase == .final || phase == .culprits { total = max(setTotal, journal.count) }
         var counts: [Verdict: Int] = [:]
         for v in (strategy?.verdicts(context) ?? [:]).values { counts[v, default: 0] += 1 }
         return ProgressSnapshot(

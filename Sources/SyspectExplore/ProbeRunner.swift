@@ -24,6 +24,8 @@ public struct ProbeRun: Sendable {
     public var directory: String
     /// The end of the workload's output (script stdout+stderr, or the command's), for messages.
     public var outputTail: String
+    /// Seconds from launch until the ready port accepted a connection (servers with `ready.port`).
+    public var readySeconds: Double?
 
     public init(
         outcome: ProbeOutcome, reason: String, exitStatus: Int32? = nil, durationSeconds: Double = 0,
@@ -48,6 +50,13 @@ public protocol ProbeRunning: Sendable {
     /// Runs `request` (with a census when `census`); never throws: a launch problem is an
     /// `.error` outcome with its reason.
     func run(_ request: ProbeRequest, census: Bool) -> ProbeRun
+    /// The same runner waiting at most `seconds` for readiness (the adaptive strategy shortens
+    /// the spec's `timeouts.ready` once the baseline showed how fast the server starts).
+    func withReadyTimeout(_ seconds: Double) -> any ProbeRunning
+}
+
+extension ProbeRunning {
+    public func withReadyTimeout(_ seconds: Double) -> any ProbeRunning { self }
 }
 
 /// Runs probes for real: each in a fresh sandbox (network, mount with a private /tmp, PID, IPC
@@ -77,6 +86,12 @@ public struct ProbeRunner: ProbeRunning {
             .replacingOccurrences(of: ";", with: "_").replacingOccurrences(of: "=", with: "-")
         if name.count > 80 { name = "set-" + stableHash(request.policy.key) }
         return "\(workDirectory)/\(name)-r\(request.replica)"
+    }
+
+    public func withReadyTimeout(_ seconds: Double) -> any ProbeRunning {
+        var copy = self
+        copy.spec.readyTimeout = seconds
+        return copy
     }
 
     public func run(_ request: ProbeRequest, census: Bool) -> ProbeRun {
@@ -172,6 +187,7 @@ public struct ProbeRunner: ProbeRunning {
     // MARK: - A server and its test script
 
     func runWithScript(_ script: String, process: TracedProcess, directory: String, into run: inout ProbeRun) {
+        let launched = Date()
         if let failure = waitUntilReady(process, directory: directory) {
             stop(process)
             let result = process.wait()
@@ -198,6 +214,7 @@ public struct ProbeRunner: ProbeRunning {
         }
         stdout.start()
         stderr.start()
+        if case .port = spec.ready { run.readySeconds = Date().timeIntervalSince(launched) }
 
         let verdict = watchScript(child, process: process, directory: directory)
         stop(process)  // ends the PID namespace: the script's whole tree dies with it

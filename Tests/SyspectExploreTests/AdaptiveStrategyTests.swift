@@ -99,4 +99,10 @@ import Testing
         #expect(proof[.fake]?[1] == true)
         #expect(proof[.fake]?[2] == nil)
     }
+
+    @Test func readyTimeoutFollowsTheBaselineWithinBounds() {
+        #expect(Explorer.adaptiveReadyTimeout(spec: 10, baseline: 0.05) == 2)
+        #expect(Explorer.adaptiveReadyTimeout(spec: 10, baseline: 0.4) == 4)
+        #expect(Explorer.adaptiveReadyTimeout(spec: 10, baseline: 3) == 10)
+    }
 }
