@@ -40,14 +40,17 @@ let package = Package(
         .executableTarget(name: "plan-bench", dependencies: ["SyspectCore", "SyspectPlan"], path: "benchmarks/plan-bench"),
         // Writes SyspectCore's bundled loupedb data (run by scripts/gen-bundled-loupedb).
         .executableTarget(name: "gen-bundled-loupedb", dependencies: ["SyspectCore"]),
+        // Reports (HTML/SVG figures), seccomp profiles, stub skeletons, man page (pure library).
+        .target(name: "SyspectReport", dependencies: ["SyspectCore", "SyspectPlan"]),
         // The CLI: argument parsing and printing only.
         .executableTarget(name: "syspect", dependencies: [
-            "SyspectCore", "SyspectStore", "SyspectPostgres", "SyspectPlan",
+            "SyspectCore", "SyspectStore", "SyspectPostgres", "SyspectReport", "SyspectPlan",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "SyspectCoreTests", dependencies: ["SyspectCore"]),
         .testTarget(name: "SyspectPlanTests", dependencies: ["SyspectCore", "SyspectPlan"], exclude: ["Golden"]),
+        .testTarget(name: "SyspectReportTests", dependencies: ["SyspectReport", "SyspectCore", "SyspectPlan"]),
         .testTarget(name: "SyspectStoreTests", dependencies: ["SyspectCore", "SyspectStore", "SyspectPostgres"]),
     ]
 )

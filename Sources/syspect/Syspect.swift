@@ -11,6 +11,8 @@ struct Syspect: ParsableCommand {
             Syscalls.self,
             PlanCommand.self,
             ImportanceCommand.self,
+            ReportCommand.self,
+            ExportCommand.self,
             DbCommand.self,
         ]
     )

@@ -1,0 +1,56 @@
+import SyspectCore
+import SyspectPlan
+
+/// Builds the report's values from measurements and support plans (SyspectPlan computes the
+/// plans; this only turns them into curves, rows and skeleton entries).
+public enum ReportBuilder {
+    /// The curve of a plan: (syscalls implemented, applications supported) after each step.
+    public static func curve(_ plan: SupportPlan, label: String) -> PlanCurve {
+        PlanCurve(label: label, points: plan.steps.map { PlanPoint(syscalls: $0.implementedCount, apps: $0.supportedCount) })
+    }
+
+    /// Figure 2 for one OS: our plan (search), the paper's greedy rule (same semantics), and the
+    /// naive plan that may neither stub nor fake (every traced call counts as required).
+    public static func planFigure(targets: [PlanTarget], os: OSSupport, workload: WorkloadSelection, costs: SyscallCosts = .uniform) throws(PlanInputError) -> PlanFigure {
+        let ours = try Planner.plan(targets: targets, os: os, workload: workload, costs: costs, strategy: .search)
+        let greedy = try Planner.plan(targets: targets, os: os, workload: workload, costs: costs, strategy: .greedy)
+        let naiveTargets = targets.map { target in
+            PlanTarget(app: target.app, workloads: target.workloads, verdicts: target.verdicts.mapValues { _ in .required })
+        }
+        let naive = try Planner.plan(targets: naiveTargets, os: os, workload: workload, costs: costs, strategy: .search)
+        return PlanFigure(
+            os: os.name, appCount: targets.count, initialApps: ours.steps.first?.supportedCount ?? 0,
+            curves: [
+                curve(ours, label: "syspect plan (stub/fake)"),
+                curve(greedy, label: "paper's greedy rule (stub/fake)"),
+                curve(naive, label: "naive: no stub, no fake"),
+            ])
+    }
+
+    /// The C skeleton for `plan`: every stub and fake in force after the last step, and the
+    /// calls to implement, each with the planned applications that trace it.
+    public static func stubSkeleton(plan: SupportPlan, targets: [PlanTarget], provenance: String) -> StubSkeleton {
+        var latest: [Int: DecidedSyscall] = [:]
+        for step in plan.steps {
+            for decided in step.implement + step.stub + step.fake { latest[decided.number] = decided }
+        }
+        let planned = Set(plan.apps)
+        func entry(_ decided: DecidedSyscall) -> StubSkeleton.Entry {
+            let users = targets.filter { planned.contains($0.app) }.compactMap { target in
+                target.verdicts[decided.number].map { "\(target.app) (\($0.rawValue))" }
+            }
+            return StubSkeleton.Entry(number: decided.number, name: decided.name, reason: decided.reason, neededBy: users)
+        }
+        let decided = latest.values.filter { plan.finalDecisions[$0.number] == $0.decision }
+        return StubSkeleton(
+            os: plan.os, apps: plan.apps, provenance: provenance,
+            implement: decided.filter { $0.decision == .implement }.map(entry),
+            stub: decided.filter { $0.decision == .stub }.map(entry),
+            fake: decided.filter { $0.decision == .fake }.map(entry))
+    }
+
+    /// One reported run per measurement, ordered by application then workload.
+    public static func runs(_ measurements: [Measurement]) -> [ReportedRun] {
+        measurements.sorted { ($0.app, $0.workload) < ($1.app, $1.workload) }.map { ReportedRun(measurement: $0) }
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import SyspectCore
+import Testing
+@testable import SyspectReport
+
+/// Golden-path and bad-input checks of `syspect report`, `syspect export …`, the man page and
+/// the shell completions, against the built executable.
+@Suite("report/export command line", .serialized)
+struct CommandLineTests {
+    static let syspect = TestSupport.syspectExecutable
+    static let skipMessage: Comment = "the syspect executable is not built next to the tests (run `swift build` first)"
+
+    @Test("the man page and the bash, zsh and fish completions mention every subcommand", .enabled(if: syspect != nil, skipMessage))
+    func manualAndCompletions() throws {
+        let dump = try TestSupport.run(Self.syspect!, ["--experimental-dump-help"])
+        try #require(dump.status == 0)
+        let info = try ManualPage.toolInfo(json: Data(dump.stdout.utf8))
+        let paths = ManualPage.commandPaths(info)
+        #expect(paths.contains("syspect report") && paths.contains("syspect export seccomp") && paths.contains("syspect export stubs"))
+        let manual = try TestSupport.run(Self.syspect!, ["export", "manual", "--date", "2026-01-01"])
+        #expect(manual.status == 0, "\(manual.stderr)")
+        #expect(manual.stdout.hasPrefix(".TH SYSPECT 1 \"2026-01-01\""))
+        for path in paths.dropFirst() {
+            #expect(manual.stdout.contains(".SS \(ManualPage.escape(path))"), "man page lacks \(path)")
+        }
+        for shell in ["bash", "zsh", "fish"] {
+            let script = try TestSupport.run(Self.syspect!, ["--generate-completion-script", shell])
+            #expect(script.status == 0)
+            for path in paths.dropFirst() {
+                let leaf = String(path.split(separator: " ").last!)
+                #expect(script.stdout.contains(leaf), "\(shell) completion lacks \(path)")
+            }
+        }
+        // No roff line may start with a control character by accident (text lines escaped).
+        for line in manual.stdout.split(separator: "\n") where line.hasPrefix("'") {
+            Issue.record("line starts with ': \(line)")
+        }
+    }
+
+    @Test("syspect report writes a page; bad input is one line naming the fix, exit 1", .enabled(if: syspect != nil, skipMessage))
+    func report() throws {
+        let dir = try TestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let ok = try TestSupport.run(Self.syspect!, ["report", "--apps", "redis,nginx", "--os", "Kerla", "-o", dir + "/r.html"])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        let html = try String(contentsOfFile: dir + "/r.html", encoding: .utf8)
+        let runs = BundledLoupedb.dataset.measurements.filter { ["redis", "nginx"].contains($0.app) }.count
+        #expect(TestSupport.count("<svg class=\"grid\"", in: html) == runs)
+        #expect(html.contains("Support plan for Kerla"))
+        #expect(html.contains("CC BY 4.0"))
+
+        let badApp = try TestSupport.run(Self.syspect!, ["report", "--apps", "rediss", "-o", dir + "/x.html"])
+        #expect(badApp.status == 1)
+        #expect(badApp.stderr.contains("rediss") && badApp.stderr.contains("closest: redis"))
+        #expect(badApp.stderr.split(separator: "\n").count == 1)
+        let badOS = try TestSupport.run(Self.syspect!, ["report", "--os", "Plan9", "-o", dir + "/x.html"])
+        #expect(badOS.status == 1)
+        #expect(badOS.stderr.contains("Kerla"))
+        let badOut = try TestSupport.run(Self.syspect!, ["report", "--apps", "redis", "-o", dir + "/missing/x.html"])
+        #expect(badOut.status == 1)
+        #expect(badOut.stderr.split(separator: "\n").count == 1)
+        #expect(!FileManager.default.fileExists(atPath: dir + "/x.html"))
+    }
+
+    @Test("export seccomp and export stubs from the bundled data", .enabled(if: syspect != nil, skipMessage))
+    func exports() throws {
+        let seccomp = try TestSupport.run(Self.syspect!, ["export", "seccomp", "nginx", "--workload", "benchmark"])
+        #expect(seccomp.status == 0, "\(seccomp.stderr)")
+        let (problems, rules) = try DocumentedSeccompShape.check(Data(seccomp.stdout.utf8))
+        #expect(problems.isEmpty, "\(problems)")
+        let benchmark = BundledLoupedb.dataset.measurements.filter { $0.app == "nginx" && $0.kind == .benchmark }
+        let expected = Set(benchmark.flatMap(\.traced).compactMap { SyscallTable.name(of: $0) }).union(["execve"])
+        #expect(Set(rules.flatMap(\.names)) == expected)
+
+        let unknownWorkload = try TestSupport.run(Self.syspect!, ["export", "seccomp", "nginx", "--workload", "nope"])
+        #expect(unknownWorkload.status == 1)
+        #expect(unknownWorkload.stderr.contains("benchmark-"))
+
+        let stubs = try TestSupport.run(Self.syspect!, ["export", "stubs", "--os", "Kerla", "--apps", "redis,nginx"])
+        #expect(stubs.status == 0, "\(stubs.stderr)")
+        #expect(stubs.stdout.contains("return -ENOSYS;"))
+        #expect(stubs.stdout.contains("syspect_planned_syscalls[]"))
+        #expect(stubs.stdout.contains("nginx ("))
+    }
+}
