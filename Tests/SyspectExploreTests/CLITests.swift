@@ -106,26 +106,29 @@ func syspect(_ arguments: [String]) throws -> (Int32, String, String) {
         try? FileManager.default.removeItem(atPath: folder)
     }
 
-    @Test func badSpecIsAOneLineErrorWithItsLine() throws {
+    /// Writes `text` as `<name>.yaml` and runs `syspect explore` on it.
+    func explore(_ name: String, _ text: String) throws -> (status: Int32, stderr: String) {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let path = "\(folder)/bad.yaml"
-        try "name: x\nworkload: {name: w, kind: health}\ncomand: [true]\n".write(toFile: path, atomically: true, encoding: .utf8)
-        let (status, _, stderr) = try syspect(["explore", path, "--db", "\(folder)/bad.db", "--work-dir", "\(folder)/p"])
+        let path = "\(folder)/\(name).yaml"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let (status, _, stderr) = try syspect(["explore", path, "--db", "\(folder)/\(name).db", "--work-dir", "\(folder)/p"])
+        return (status, stderr)
+    }
+
+    @Test func badSpecIsAOneLineErrorWithItsLine() throws {
+        let (status, stderr) = try explore("bad", "name: x\nworkload: {name: w, kind: health}\ncomand: [true]\n")
         #expect(status == 2)
         #expect(stderr.contains("bad.yaml:3: unknown key `comand`"))
         #expect(stderr.contains("did you mean `command`"))
     }
 
     @Test func failingBaselineExitsThreeWithTheOutput() throws {
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let path = "\(folder)/fails.yaml"
-        try """
+        let (status, stderr) = try explore("fails", """
             name: failing
             workload: {name: health-false, kind: health}
             command: [sh, -c, "echo broken on purpose >&2; exit 5"]
             replicas: 2
-            """.write(toFile: path, atomically: true, encoding: .utf8)
-        let (status, _, stderr) = try syspect(["explore", path, "--db", "\(folder)/f.db", "--work-dir", "\(folder)/p"])
+            """)
         #expect(status == 3)
         #expect(stderr.contains("fails without any interposition"))
         #expect(stderr.contains("the command exited 5"))
@@ -133,16 +136,13 @@ func syspect(_ arguments: [String]) throws -> (Int32, String, String) {
     }
 
     @Test func targetThatNeverRunsExitsThree() throws {
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let path = "\(folder)/never.yaml"
-        try """
+        let (status, stderr) = try explore("never", """
             name: never
             workload: {name: health-true, kind: health}
             command: [sh, -c, "true"]
             targets: [redis-server]
             replicas: 1
-            """.write(toFile: path, atomically: true, encoding: .utf8)
-        let (status, _, stderr) = try syspect(["explore", path, "--db", "\(folder)/n.db", "--work-dir", "\(folder)/p"])
+            """)
         #expect(status == 3)
         #expect(stderr.contains("never ran"))
     }
