@@ -63,9 +63,14 @@ public enum HTMLReport {
 
     static func gridSection(_ runs: [ReportedRun]) -> Markup? {
         guard !runs.isEmpty else { return nil }
+        // Several runs of one workload (a store keeps every imported run): name their sources.
+        let repeated = Set(Dictionary(grouping: runs, by: \.measurement.id).filter { $0.value.count > 1 }.keys)
         let figures = runs.map { run -> Markup in
+            let m = run.measurement
+            var caption: [Markup] = [el("strong", text: m.app), .text(" " + m.workload)]
+            if repeated.contains(m.id) { caption.append(el("span", [("class", "runsource")], text: " (\(m.source))")) }
             var children = [
-                el("figcaption", [], [el("strong", text: run.measurement.app), .text(" " + run.measurement.workload)]),
+                el("figcaption", [("title", m.source)], caption),
                 Charts.grid(run),
             ]
             let unknown = (Set(run.measurement.verdicts.keys).union(run.tracedOnly)).filter { SyscallTable.name(of: $0) == nil }.sorted()
@@ -171,7 +176,7 @@ public enum HTMLReport {
         .legend ul{list-style:none;display:flex;flex-wrap:wrap;gap:6px 18px;padding:0;margin:4px 0}
         .legend li{display:flex;align-items:center;gap:4px}.swatch{vertical-align:middle}
         .grids{display:flex;flex-wrap:wrap;gap:12px 24px}
-        figure.gridfig{margin:0}figcaption{font-size:.9em;margin-bottom:2px}
+        figure.gridfig{margin:0}figcaption{font-size:.9em;margin-bottom:2px}.runsource{color:var(--muted);font-size:.85em}
         .box{stroke:#fff;stroke-width:.5}.s-untraced{fill:var(--untraced);stroke:#ccc}
         .s-required{fill:var(--required)}.s-stub{fill:var(--stub)}.s-fake{fill:var(--fake)}.s-either{fill:var(--either)}.s-traced{fill:var(--traced)}
         .static{fill:#888}

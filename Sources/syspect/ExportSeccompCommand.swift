@@ -28,6 +28,8 @@ struct ExportSeccompCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Read a loupedb folder instead of the bundled data.", valueName: "dir"))
     var data: String?
 
+    @OptionGroup var store: StoreOptions
+
     @Option(name: [.short, .long], help: ArgumentHelp("The JSON file to write (`-`: standard output).", valueName: "file"))
     var output: String = "-"
 
@@ -35,7 +37,7 @@ struct ExportSeccompCommand: ParsableCommand {
         try DataOptions.reportingFailures(command: "export seccomp") {
             var options = DataOptions()
             options.data = data
-            let measurements = try options.measurements(try options.dataset())
+            let measurements = try reportMeasurements(data: options, store: store, dataset: try options.dataset())
             let ofApp = measurements.filter { $0.app == app }
             guard !ofApp.isEmpty else {
                 let hint = SyscallNameSuggestions.closest(to: app, among: Array(Set(measurements.map(\.app))).sorted())

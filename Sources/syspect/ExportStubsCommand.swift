@@ -17,6 +17,7 @@ struct ExportStubsCommand: ParsableCommand {
             """)
 
     @OptionGroup var data: DataOptions
+    @OptionGroup var store: StoreOptions
 
     @Option(help: ArgumentHelp("The target OS: a bundled support list (\(DataOptions.bundledOSNames)) or a support-list file.", valueName: "name-or-file"))
     var os: String
@@ -31,10 +32,10 @@ struct ExportStubsCommand: ParsableCommand {
         try DataOptions.reportingFailures(command: "export stubs") {
             let dataset = try data.dataset()
             let support = try data.osSupport(os, in: dataset)
-            let targets = try Planner.targets(from: try data.measurements(dataset), workload: data.workload, apps: appList(apps))
+            let targets = try Planner.targets(from: try reportMeasurements(data: data, store: store, dataset: dataset), workload: data.workload, apps: appList(apps))
             let plan = try Planner.plan(targets: targets, os: support, workload: data.workload)
             let provenance = "Command: syspect export stubs --os \(os) --apps \(apps) --workload \(data.workload.rawValue). "
-                + (data.data.map { "Data: loupedb folder \($0)." } ?? BundledLoupedb.attribution)
+                + sourceNote(data: data, store: store)
             let skeleton = ReportBuilder.stubSkeleton(plan: plan, targets: targets, provenance: provenance)
             try writeOutput(Data(skeleton.cSource.utf8), to: output)
         }

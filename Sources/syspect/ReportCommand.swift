@@ -16,13 +16,15 @@ struct ReportCommand: ParsableCommand {
             the API importance curve (Fig. 3) and, for --os, the support-plan curves of our plan, the \
             paper's greedy rule and the naive no-stub/no-fake plan (Fig. 2). See docs/report.md.
 
-            \(DataOptions.dataHelp)
+            \(DataOptions.dataHelp) With --db (or $SYSPECT_DB) the measurements come from that \
+            results database instead (what `syspect explore` or `syspect db import-loupedb` stored).
 
             Exit status: 0 written; 1 bad input (unknown app or OS, unreadable data, output not \
             writable); 64 usage error.
             """)
 
     @OptionGroup var data: DataOptions
+    @OptionGroup var store: StoreOptions
 
     @Option(help: ArgumentHelp("Applications to show, comma-separated, or '*' for all.", valueName: "list"))
     var apps: String = "*"
@@ -41,7 +43,7 @@ struct ReportCommand: ParsableCommand {
     func run() throws {
         try DataOptions.reportingFailures(command: "report") {
             let dataset = try data.dataset()
-            let measurements = try data.measurements(dataset)
+            let measurements = try reportMeasurements(data: data, store: store, dataset: dataset)
             let targets = try Planner.targets(from: measurements, workload: data.workload, apps: appList(apps))
             let chosen = Set(targets.map(\.app))
             var plan: PlanFigure?
@@ -50,12 +52,38 @@ struct ReportCommand: ParsableCommand {
                 plan = try ReportBuilder.planFigure(targets: targets, os: support, workload: data.workload)
             }
             let input = ReportInput(
-                title: title, sourceNote: data.data.map { "Data: loupedb folder \($0)." } ?? BundledLoupedb.attribution,
+                title: title, sourceNote: sourceNote(data: data, store: store),
                 runs: ReportBuilder.runs(measurements.filter { chosen.contains($0.app) && data.workload.includes($0.kind) }),
                 importanceAppCount: targets.count, importance: APIImportance.compute(targets), plan: plan)
             try writeOutput(Data(HTMLReport.render(input).utf8), to: output)
         }
     }
+}
+
+/// The measurements of `report` and `export`: from the results database when `--db` (or
+/// `$SYSPECT_DB`) names one, else from `data` (bundled loupedb data or `--data DIR`).
+func reportMeasurements(data: DataOptions, store: StoreOptions, dataset: LoupedbDataset) throws -> [SyspectCore.Measurement] {
+    guard usesStore(store) else { return try data.measurements(dataset) }
+    if case .sqlite(let path) = try store.location(), !FileManager.default.fileExists(atPath: path) {
+        throw CommandFailure("no results database at \(path); check --db or $SYSPECT_DB, or run syspect db import-loupedb first")
+    }
+    let opened = try store.openStore()
+    let measurements = try opened.measurements(apps: nil, kind: nil)
+    guard !measurements.isEmpty else {
+        throw CommandFailure("the results database \(try store.location()) holds no measurement; run syspect explore or syspect db import-loupedb first")
+    }
+    return measurements
+}
+
+/// Whether `--db` or `$SYSPECT_DB` names a results database.
+func usesStore(_ store: StoreOptions) -> Bool {
+    store.db != nil || ProcessInfo.processInfo.environment["SYSPECT_DB"] != nil
+}
+
+/// The data-source line shown under the report's title and in exported files.
+func sourceNote(data: DataOptions, store: StoreOptions) -> String {
+    if usesStore(store), let location = try? store.location() { return "Data: results database \(location)." }
+    return data.data.map { "Data: loupedb folder \($0)." } ?? BundledLoupedb.attribution
 }
 
 /// "a,b" → ["a", "b"]; "*" or nothing → nil (all).

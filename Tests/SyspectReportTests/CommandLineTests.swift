@@ -8,6 +8,9 @@ import Testing
 @Suite("report/export command line", .serialized)
 struct CommandLineTests {
     static let syspect = TestSupport.syspectExecutable
+    /// The published loupedb folder next to the repository (or `$SYSPECT_LOUPEDB`).
+    static let sharedLoupedb = ProcessInfo.processInfo.environment["SYSPECT_LOUPEDB"]
+        ?? URL(fileURLWithPath: TestSupport.repoRoot + "/../shared/loupedb").standardized.path
     static let skipMessage: Comment = "the syspect executable is not built next to the tests (run `swift build` first)"
 
     @Test("the man page and the bash, zsh and fish completions mention every subcommand", .enabled(if: syspect != nil, skipMessage))
@@ -56,6 +59,25 @@ struct CommandLineTests {
         let badOS = try TestSupport.run(Self.syspect!, ["report", "--os", "Plan9", "-o", dir + "/x.html"])
         #expect(badOS.status == 1)
         #expect(badOS.stderr.contains("Kerla"))
+        // From a results database: import the loupedb folder the bundled data came from, draw from it.
+        let db = dir + "/r.db"
+        if FileManager.default.fileExists(atPath: Self.sharedLoupedb) {
+            let imported = try TestSupport.run(Self.syspect!, ["db", "import-loupedb", Self.sharedLoupedb, "--db", db])
+            #expect(imported.status == 0, "cannot import \(Self.sharedLoupedb) into a store: \(imported.stderr)")
+            let fromDb = try TestSupport.run(Self.syspect!, ["report", "--db", db, "--apps", "redis,nginx", "--os", "none", "-o", dir + "/db.html"])
+            #expect(fromDb.status == 0, "\(fromDb.stderr)")
+            let dbHTML = try String(contentsOfFile: dir + "/db.html", encoding: .utf8)
+            #expect(dbHTML.contains("Data: results database"))
+            // The store keeps every imported run (nginx/suite-nginx-tests has two): each is drawn,
+            // and repeated workloads are labelled with their source.
+            #expect(TestSupport.count("<svg class=\"grid\"", in: dbHTML) >= runs)
+            #expect(TestSupport.count("<span class=\"runsource\">", in: dbHTML) != 1)
+            #expect(!dbHTML.contains("<section id=\"plan\""))
+        }
+        let noDb = try TestSupport.run(Self.syspect!, ["report", "--db", dir + "/none.db", "-o", dir + "/x.html"])
+        #expect(noDb.status == 1 && noDb.stderr.contains("no results database"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/none.db"))
+
         let badOut = try TestSupport.run(Self.syspect!, ["report", "--apps", "redis", "-o", dir + "/missing/x.html"])
         #expect(badOut.status == 1)
         #expect(badOut.stderr.split(separator: "\n").count == 1)

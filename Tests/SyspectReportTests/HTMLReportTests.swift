@@ -86,6 +86,16 @@ struct HTMLReportTests {
         #expect(full.contains("Support plan for Toy"))
     }
 
+    @Test("two runs of one workload (from different sources) are both drawn and told apart")
+    func repeatedWorkloads() {
+        var other = Self.sample
+        other.source = "loupedb:demo/benchmark-x/imported"
+        let html = HTMLReport.render(ReportInput(runs: [ReportedRun(measurement: Self.sample), ReportedRun(measurement: other)]))
+        #expect(TestSupport.count("<svg class=\"grid\"", in: html) == 2)
+        #expect(html.contains("<span class=\"runsource\"> (test)</span>"))
+        #expect(html.contains("<span class=\"runsource\"> (loupedb:demo/benchmark-x/imported)</span>"))
+    }
+
     @Test("the page is self-contained: no script, no external resource")
     func selfContained() {
         let html = HTMLReport.render(ReportInput(runs: [ReportedRun(measurement: Self.sample)]))
