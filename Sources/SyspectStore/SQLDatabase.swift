@@ -38,10 +38,7 @@ public struct SQLRow: Sendable {
         }
     }
 
-    func int(_ i: Int) throws -> Int {
-        guard let v = try optionalInt(i) else { throw StoreError.corrupt("column \(i + 1) is NULL, expected an integer") }
-        return v
-    }
+    func int(_ i: Int) throws -> Int { try required(i, optionalInt, "an integer") }
 
     func optionalDouble(_ i: Int) throws -> Double? {
         switch values[i] {
@@ -52,10 +49,7 @@ public struct SQLRow: Sendable {
         }
     }
 
-    func double(_ i: Int) throws -> Double {
-        guard let v = try optionalDouble(i) else { throw StoreError.corrupt("column \(i + 1) is NULL, expected a number") }
-        return v
-    }
+    func double(_ i: Int) throws -> Double { try required(i, optionalDouble, "a number") }
 
     func optionalString(_ i: Int) throws -> String? {
         switch values[i] {
@@ -65,8 +59,10 @@ public struct SQLRow: Sendable {
         }
     }
 
-    func string(_ i: Int) throws -> String {
-        guard let v = try optionalString(i) else { throw StoreError.corrupt("column \(i + 1) is NULL, expected text") }
+    func string(_ i: Int) throws -> String { try required(i, optionalString, "text") }
+
+    private func required<T>(_ i: Int, _ read: (Int) throws -> T?, _ what: String) throws -> T {
+        guard let v = try read(i) else { throw StoreError.corrupt("column \(i + 1) is NULL, expected \(what)") }
         return v
     }
 
