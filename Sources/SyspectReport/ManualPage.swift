@@ -81,17 +81,24 @@ public enum ManualPage {
         (commands ?? []).filter { ($0.shouldDisplay ?? true) && $0.commandName != "help" }
     }
 
+    /// `--help` and `--version` are documented once, under the root command.
+    private static func ownArguments(_ command: Command) -> [Argument] {
+        (command.arguments ?? []).filter { argument in
+            !(argument.names ?? []).contains { $0.kind == "long" && ($0.name == "help" || $0.name == "version") }
+        }
+    }
+
     private static func section(_ command: Command, path: [String]) -> [String] {
         let full = path + [command.commandName]
         var out = [".SS \(escape(full.joined(separator: " ")))"]
         if let abstract = command.abstract, !abstract.isEmpty { out.append(escape(abstract)) }
         out.append(".PP")
         out.append(".B \(escape(full.joined(separator: " ")))")
-        out.append(synopsis(command.arguments ?? []))
+        out.append(synopsis(ownArguments(command)))
         if let discussion = command.discussion, !discussion.isEmpty {
             out += [".PP", paragraphs(discussion)]
         }
-        let opts = options(command.arguments ?? [])
+        let opts = options(ownArguments(command))
         if !opts.isEmpty { out += [".PP", "Options:", ".RS"] + opts + [".RE"] }
         for sub in visible(command.subcommands) { out += section(sub, path: full) }
         return out

@@ -34,6 +34,16 @@ struct CommandLineTests {
                 #expect(script.stdout.contains(leaf), "\(shell) completion lacks \(path)")
             }
         }
+        // groff (from man-db's groff-base) reads it without a warning.
+        if let groff = TestSupport.which("groff") {
+            let dir = try TestSupport.temporaryFolder()
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            try manual.stdout.write(toFile: dir + "/syspect.1", atomically: true, encoding: .utf8)
+            let checked = try TestSupport.run(groff, ["-man", "-ww", "-z", dir + "/syspect.1"])
+            #expect(checked.status == 0 && checked.stderr.isEmpty, "groff: \(checked.stderr)")
+        }
+        // --help and --version are documented once, under the root.
+        #expect(TestSupport.count("\\fB\\-\\-version\\fR", in: manual.stdout) == 1)
         // No roff line may start with a control character by accident (text lines escaped).
         for line in manual.stdout.split(separator: "\n") where line.hasPrefix("'") {
             Issue.record("line starts with ': \(line)")
