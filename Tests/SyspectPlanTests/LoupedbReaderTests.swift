@@ -12,9 +12,11 @@ enum SharedLoupedb {
     }()
     static let path = ProcessInfo.processInfo.environment["SYSPECT_LOUPEDB"]
         ?? URL(fileURLWithPath: repoRoot + "/../shared/loupedb").standardized.path
-    static let dataset: LoupedbDataset = {
-        do { return try Loupedb.read(directory: path) } catch { fatalError("cannot read \(path): \(error)") }
-    }()
+    /// Read once; a missing folder fails the tests that need it (not the whole test process).
+    private static let loaded = Result<LoupedbDataset, LoupedbError> { () throws(LoupedbError) in try Loupedb.read(directory: path) }
+    static var dataset: LoupedbDataset {
+        get throws { try loaded.get() }
+    }
 
     /// Run folders and apps counted straight from the file system (`*/*/*/data/dyn.csv`).
     static func countOnDisk() -> (runs: Int, apps: Int, workloads: Int) {
@@ -54,7 +56,9 @@ struct TempLoupedb {
 
 @Suite("loupedb reader on the published data")
 struct LoupedbPublishedDataTests {
-    let data = SharedLoupedb.dataset
+    let data: LoupedbDataset
+
+    init() throws { data = try SharedLoupedb.dataset }
 
     @Test("every run folder of every app loads, counts match the files")
     func counts() {
@@ -230,9 +234,9 @@ struct OSSupportTests {
 @Suite("bundled dataset")
 struct BundledLoupedbTests {
     @Test("the bundled data equals what the reader reads from the loupedb folder")
-    func equalsFolder() {
+    func equalsFolder() throws {
         let bundled = BundledLoupedb.dataset
-        let read = SharedLoupedb.dataset
+        let read = try SharedLoupedb.dataset
         #expect(bundled.runs.count == read.runs.count)
         #expect(bundled.runs == read.runs)
         #expect(bundled.measurements == read.measurements)
@@ -246,7 +250,7 @@ struct BundledLoupedbTests {
         let text = try String(contentsOfFile: file, encoding: .utf8)
         #expect(text.hasPrefix("// DO NOT EDIT"))
         #expect(text.contains("CC BY 4.0"))
-        #expect(text == BundledLoupedb.swiftSource(for: SharedLoupedb.dataset, sourceCommit: BundledLoupedbData.sourceCommit))
+        #expect(text == BundledLoupedb.swiftSource(for: try SharedLoupedb.dataset, sourceCommit: BundledLoupedbData.sourceCommit))
     }
 
     @Test("encoding round-trips every verdict kind and absent or empty static sets")
