@@ -5,6 +5,7 @@ enum Charts {
     // MARK: - Figure 5: one grid of system call boxes per run
 
     static let gridColumns = 32
+    static let staticOnlyLabel = "not traced, listed by static analysis"
     static let boxSize = 11.0
     static let boxPitch = 13.0
     static let gridLabelWidth = 30.0
@@ -21,6 +22,8 @@ enum Charts {
         let rows = gridRows()
         let width = gridLabelWidth + Double(gridColumns) * boxPitch
         let height = Double(rows.count) * boxPitch
+        // Calls static analysis lists but the workload never made (the paper's Fig. 5a/b vs 5c).
+        let staticOnly = (run.measurement.staticBinary ?? []).union(run.measurement.staticSources ?? [])
         var children: [Markup] = []
         for (index, row) in rows.enumerated() {
             let y = Double(index) * boxPitch
@@ -28,10 +31,11 @@ enum Charts {
             for number in row.numbers {
                 let status = run.status(of: number)
                 let x = gridLabelWidth + Double(number - row.start) * boxPitch
+                let onlyStatic = status == .untraced && staticOnly.contains(number)
                 children.append(el("rect", [
-                    ("class", "box s-\(status.rawValue)"), ("data-nr", String(number)),
+                    ("class", "box s-\(status.rawValue)" + (onlyStatic ? " static-only" : "")), ("data-nr", String(number)),
                     ("x", fmt(x)), ("y", fmt(y)), ("width", fmt(boxSize)), ("height", fmt(boxSize)),
-                ], [el("title", text: "\(number) \(SyscallTable.displayName(of: number)): \(status.label)")]))
+                ], [el("title", text: "\(number) \(SyscallTable.displayName(of: number)): \(onlyStatic ? Self.staticOnlyLabel : status.label)")]))
             }
         }
         return el("svg", [

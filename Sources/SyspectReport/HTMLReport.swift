@@ -50,6 +50,11 @@ public enum HTMLReport {
             } + [
                 el("li", [], [
                     el("svg", [("class", "swatch"), ("width", "14"), ("height", "14"), ("aria-hidden", "true")],
+                       [el("rect", [("class", "box s-untraced static-only"), ("x", "1"), ("y", "1"), ("width", "12"), ("height", "12")])]),
+                    .text(Charts.staticOnlyLabel),
+                ]),
+                el("li", [], [
+                    el("svg", [("class", "swatch"), ("width", "14"), ("height", "14"), ("aria-hidden", "true")],
                        [el("rect", [("class", "seg static"), ("x", "1"), ("y", "4"), ("width", "12"), ("height", "6")])]),
                     .text("static analysis (upper bound)"),
                 ]),
@@ -177,7 +182,7 @@ public enum HTMLReport {
         .legend li{display:flex;align-items:center;gap:4px}.swatch{vertical-align:middle}
         .grids{display:flex;flex-wrap:wrap;gap:12px 24px}
         figure.gridfig{margin:0}figcaption{font-size:.9em;margin-bottom:2px}.runsource{color:var(--muted);font-size:.85em}
-        .box{stroke:#fff;stroke-width:.5}.s-untraced{fill:var(--untraced);stroke:#ccc}
+        .box{stroke:#fff;stroke-width:.5}.s-untraced{fill:var(--untraced);stroke:#ccc}.s-untraced.static-only{fill:#BDBDBD;stroke:#999}
         .s-required{fill:var(--required)}.s-stub{fill:var(--stub)}.s-fake{fill:var(--fake)}.s-either{fill:var(--either)}.s-traced{fill:var(--traced)}
         .static{fill:#888}
         svg text{font-family:inherit;fill:var(--ink)}

@@ -51,7 +51,7 @@ struct BrowserTests {
             #expect(TestSupport.count("<rect class=\"box ", in: body) == SyscallTable.x86_64Numbers.count)
         }
         let legend = dom.components(separatedBy: "<section id=\"legend\"").dropFirst().first?.components(separatedBy: "</section>").first ?? ""
-        #expect(TestSupport.count("<li>", in: legend) == BoxStatus.allCases.count + 1)
+        #expect(TestSupport.count("<li>", in: legend) == BoxStatus.allCases.count + 2)
         for status in BoxStatus.allCases { #expect(legend.contains(status.label)) }
         for id in ["grids", "bars", "importance", "plan", "impact"] {
             #expect(dom.contains("<section id=\"\(id)\""), "section \(id) missing from the DOM")

@@ -36,6 +36,10 @@ struct HTMLReportTests {
         #expect(grid.contains(#"class="box s-either" data-nr="9""#))
         #expect(grid.contains(#"class="box s-required" data-nr="435""#))  // clone3: above 334
         #expect(grid.contains(#"class="box s-untraced" data-nr="4""#))
+        // 60 (exit) is only in the static-binary set: untraced, marked as found statically.
+        #expect(grid.contains(#"class="box s-untraced static-only" data-nr="60""#))
+        #expect(grid.contains("<title>60 exit: not traced, listed by static analysis</title>"))
+        #expect(TestSupport.count("static-only", in: grid) == 1)
         #expect(grid.contains("<title>435 clone3: required</title>"))
         // tracedOnly never overrides a verdict.
         #expect(run.tracedCount == 6)
