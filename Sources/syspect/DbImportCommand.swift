@@ -29,11 +29,23 @@ struct DbImportCommand: ParsableCommand {
 
     func run() throws {
         let opened = try store.openStore()
-        let summary = try LoupedbImport.run(directory: directory, onBadRow: onBadRow.policy, into: opened)
+        let summary: LoupedbImport.Summary
+        do {
+            summary = try LoupedbImport.run(directory: directory, onBadRow: onBadRow.policy, into: opened)
+        } catch LoupedbError.badRow(let file, let line, let text, let reason) {
+            throw ImportError(
+                "\(file):\(line): bad row '\(text)': \(reason); nothing was imported: fix the row, or pass --on-bad-row skip")
+        }
         let stderr = FileHandle.standardError
         for warning in summary.warnings { stderr.write(Data("warning: \(warning)\n".utf8)) }
         print(
             "imported \(summary.runs) runs of \(summary.apps) applications (\(summary.verdicts) syscall verdicts)"
                 + " into \(opened.location): read \(secondsText(summary.readSeconds)), write \(secondsText(summary.writeSeconds))")
     }
+}
+
+/// A loupedb import error reworded with the command's own option names.
+struct ImportError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

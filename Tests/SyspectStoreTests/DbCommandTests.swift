@@ -84,4 +84,16 @@ struct DbCommandTests {
         #expect(scheme.status == 64)
         #expect(scheme.stderr.contains("unsupported scheme 'mysql'"))
     }
+
+    @Test(.enabled(if: loupedbAvailable))
+    func badRowNamesFileAndLineAndImportsNothing() throws {
+        let copy = try LoupedbInteropTests.copyWithBadRow()
+        defer { try? FileManager.default.removeItem(at: copy.root.deletingLastPathComponent()) }
+        let db = copy.root.deletingLastPathComponent().path + "/fresh.db"
+        let badRow = try runSyspect(["db", "import-loupedb", copy.root.path, "--db", db])
+        #expect(badRow.status == 1)
+        #expect(badRow.stderr.contains(copy.relativeFile + ":42: bad row '40,Y,maybe,N,N'"))
+        #expect(badRow.stderr.contains("nothing was imported") && badRow.stderr.contains("--on-bad-row skip"))
+        #expect(try SQLiteStore(path: db).info().counts.measurements == 0)
+    }
 }

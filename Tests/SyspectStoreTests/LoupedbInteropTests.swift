@@ -80,7 +80,7 @@ struct LoupedbInteropTests {
     @Test func aBadRowStopsTheImportAndLeavesNothing() throws {
         let copy = try Self.copyWithBadRow()
         let db = try TestDatabase(.sqlite)
-        defer { db.destroy(); try? FileManager.default.removeItem(at: copy.root) }
+        defer { db.destroy(); try? FileManager.default.removeItem(at: copy.root.deletingLastPathComponent()) }
         let store = try db.open()
         try store.save(Fixtures.redis)
         let error = #expect(throws: LoupedbError.self) {
