@@ -18,27 +18,18 @@ struct ImportanceCommand: ParsableCommand {
             application selected); 64 usage error.
             """)
 
-    @Option(help: ArgumentHelp("Applications, comma-separated, or '*' for all.", valueName: "list"))
-    var apps: String = "*"
-
-    @Option(help: "Output format.")
-    var format: TextFormat = .table
-
     @OptionGroup var data: DataOptions
 
     func run() throws {
         try DataOptions.reportingFailures(command: "importance") {
-            let dataset = try data.dataset()
-            let names = apps.split(separator: ",").map(String.init)
-            let targets = try Planner.targets(
-                from: try data.measurements(dataset), workload: data.workload,
-                apps: names.isEmpty || names.contains("*") ? nil : names)
+            let targets = try data.targets(try data.dataset())
             let rows = APIImportance.compute(targets)
             print(render(rows, appCount: targets.count), terminator: "")
         }
     }
 
     private func render(_ rows: [SyscallImportance], appCount: Int) -> String {
+        let format = data.format
         switch format {
         case .json:
             return DataOptions.json(rows)

@@ -27,9 +27,6 @@ struct PlanCommand: ParsableCommand {
         valueName: "name-or-file"))
     var os: String
 
-    @Option(help: ArgumentHelp("Applications, comma-separated, or '*' for all.", valueName: "list"))
-    var apps: String = "*"
-
     @Option(help: ArgumentHelp("Per-syscall implementation costs: lines of '<name or number> <cost>' (default cost 1).", valueName: "file"))
     var costs: String?
 
@@ -39,9 +36,6 @@ struct PlanCommand: ParsableCommand {
     @Flag(help: "Explain every decision (default: only conflicts and changed decisions).")
     var reasons = false
 
-    @Option(help: "Output format.")
-    var format: TextFormat = .table
-
     @OptionGroup var data: DataOptions
 
     func run() throws {
@@ -49,19 +43,15 @@ struct PlanCommand: ParsableCommand {
             let dataset = try data.dataset()
             let osList = try data.osSupport(os, in: dataset)
             let weights = try costs.map { path in try SyscallCosts.parse(text: try DataOptions.readText(path), source: path) } ?? .uniform
-            let targets = try Planner.targets(from: try data.measurements(dataset), workload: data.workload, apps: appList)
+            let targets = try data.targets(dataset)
             let plan = try Planner.plan(targets: targets, os: osList, workload: data.workload, costs: weights)
             let comparison = compareGreedy ? try Planner.compare(targets: targets, os: osList, costs: weights) : nil
             print(render(plan, comparison: comparison, weighted: costs != nil), terminator: "")
         }
     }
 
-    private var appList: [String]? {
-        let names = apps.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        return names.isEmpty || names.contains("*") ? nil : names
-    }
-
     private func render(_ plan: SupportPlan, comparison: PlanComparison?, weighted: Bool) -> String {
+        let format = data.format
         switch format {
         case .json:
             return DataOptions.json(PlanDocument(plan: plan, comparison: comparison))
@@ -88,7 +78,8 @@ struct PlanDocument: Encodable {
 
 extension TextFormat: ExpressibleByArgument {}
 
-/// Where measurements and OS lists come from, shared by `plan` and `importance`.
+/// Where measurements and OS lists come from, which apps and workloads count, and the output
+/// format: shared by `plan` and `importance`.
 struct DataOptions: ParsableArguments {
     static let dataHelp = """
         Data: by default the measurements and OS support lists bundled in syspect. \
@@ -116,6 +107,20 @@ struct DataOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp("Read a loupedb folder instead of the bundled data.", valueName: "dir"))
     var data: String?
+
+    @Option(help: ArgumentHelp("Applications, comma-separated, or '*' for all.", valueName: "list"))
+    var apps: String = "*"
+
+    @Option(help: "Output format.")
+    var format: TextFormat = .table
+
+    /// The applications to consider: the selected workload kind, then `--apps`.
+    func targets(_ dataset: LoupedbDataset) throws -> [PlanTarget] {
+        let names = apps.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return try Planner.targets(
+            from: try measurements(dataset), workload: workload,
+            apps: names.isEmpty || names.contains("*") ? nil : names)
+    }
 
     /// The loupedb dataset in use (bundled, or `--data`).
     func dataset() throws -> LoupedbDataset {
