@@ -17,7 +17,8 @@ struct ExploreCommand: ParsableCommand {
             everything together, and when that fails it searches the conflicting calls. Every \
             probe is journaled in the database: running the same spec again resumes.
 
-            Exit status: 0 verdicts stored; 2 bad spec file; 3 the workload fails or is flaky \
+            Exit status: 0 verdicts stored; 130/143 interrupted (SIGINT/SIGTERM; run again to \
+            resume); 2 bad spec file; 3 the workload fails or is flaky \
             without interposition, or a target never runs; 4 probes cannot be launched \
             (ptrace/seccomp/namespaces not permitted, command not found); 1 database error; \
             64 usage error.
@@ -66,6 +67,8 @@ struct ExploreCommand: ParsableCommand {
         let database = try store.openStore()
         let options = ExploreOptions(jobs: jobs, replicas: replicas, strategy: strategy, workDirectory: workDir)
         let progress = ProgressDisplay()
+        let interruptions = Self.exitOnInterrupt()
+        defer { interruptions.forEach { $0.cancel() } }
         let result: ExploreResult
         do {
             let explorer = try Explorer(spec: appSpec, store: database, options: options)
@@ -85,6 +88,22 @@ struct ExploreCommand: ParsableCommand {
             print("also called through other ABIs (not probed): " + names.joined(separator: ", "))
         }
         print("this session ran \(result.sessionProbes) probes; stored in \(try store.location())")
+    }
+
+    /// Ctrl-C / SIGTERM: say that nothing finished is lost, exit 130 / 143. (The probes in flight
+    /// die with syspect: the tracer's PTRACE_O_EXITKILL kills each sandbox's init.)
+    static func exitOnInterrupt() -> [DispatchSourceSignal] {
+        [(SIGINT, Int32(130)), (SIGTERM, Int32(143))].map { signalNumber, status in
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler {
+                FileHandle.standardError.write(Data(
+                    "\nsyspect explore: interrupted; finished probes are journaled: run the same command again to resume\n".utf8))
+                Foundation.exit(status)
+            }
+            source.resume()
+            return source
+        }
     }
 
     private func fail(_ message: String, status: Int32) -> Never {

@@ -55,27 +55,30 @@ func syspect(_ arguments: [String]) throws -> (Int32, String, String) {
         let db = "\(folder)/resume.db"
         let args = ["explore", specPath, "--db", db, "--work-dir", "\(folder)/probes", "--jobs", "2"]
 
-        // Session 1: SIGKILL once at least 12 probes are journaled.
+        // Session 1: SIGKILL once it reported 12 finished probes (one plain line each: stderr is
+        // not a terminal). The database is only opened once it is dead.
         let first = Process()
         first.executableURL = URL(fileURLWithPath: try syspectBinary())
         first.arguments = args
         first.standardOutput = FileHandle.nullDevice
-        first.standardError = FileHandle.nullDevice
+        let errors = Pipe()
+        first.standardError = errors
         try first.run()
         let key = Explorer.key(for: try AppSpec.load(path: specPath))
-        var journaled: [ProbeRecord] = []
-        let deadline = Date().addingTimeInterval(120)
-        while Date() < deadline && first.isRunning {
-            if FileManager.default.fileExists(atPath: db),
-               let probes = try? SQLiteStore(path: db).probes(exploration: key), probes.count >= 12 { break }
-            Thread.sleep(forTimeInterval: 0.05)
+        var reported = 0
+        var buffer = Data()
+        while reported < 12 {
+            let chunk = errors.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            buffer += chunk
+            reported = String(decoding: buffer, as: UTF8.self).split(separator: "\n").filter { $0.hasPrefix("probe ") }.count
         }
-        #expect(first.isRunning, "the explore finished before it could be interrupted")
+        #expect(first.isRunning, "the explore ended before it could be interrupted: \(String(decoding: buffer, as: UTF8.self))")
         kill(first.processIdentifier, SIGKILL)
         first.waitUntilExit()
         Thread.sleep(forTimeInterval: 0.5)
         #expect(survivors(token).isEmpty, "processes of the killed explore survived")
-        journaled = try SQLiteStore(path: db).probes(exploration: key)
+        let journaled = try SQLiteStore(path: db).probes(exploration: key)
         #expect(journaled.count >= 12)
         let finishedBefore = journaled.filter { $0.outcome != .error }
 
