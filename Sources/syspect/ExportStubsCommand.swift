@@ -16,25 +16,22 @@ struct ExportStubsCommand: ParsableCommand {
             so, a dispatch table by number, and the list of calls still to implement.
             """)
 
-    @OptionGroup var data: DataOptions
-    @OptionGroup var store: StoreOptions
+    @OptionGroup var source: ReportDataOptions
 
     @Option(help: ArgumentHelp("The target OS: a bundled support list (\(DataOptions.bundledOSNames)) or a support-list file.", valueName: "name-or-file"))
     var os: String
-
-    @Option(help: ArgumentHelp("Applications to support, comma-separated, or '*' for all.", valueName: "list"))
-    var apps: String = "*"
 
     @Option(name: [.short, .long], help: ArgumentHelp("The C file to write (`-`: standard output).", valueName: "file"))
     var output: String = "-"
 
     func run() throws {
         try DataOptions.reportingFailures(command: "export stubs") {
+            let data = source.shared, store = source.store
             let dataset = try data.dataset()
             let support = try data.osSupport(os, in: dataset)
-            let targets = try Planner.targets(from: try reportMeasurements(data: data, store: store, dataset: dataset), workload: data.workload, apps: appList(apps))
+            let targets = try Planner.targets(from: try reportMeasurements(data: data, store: store, dataset: dataset), workload: data.workload, apps: appList(data.apps))
             let plan = try Planner.plan(targets: targets, os: support, workload: data.workload)
-            let provenance = "Command: syspect export stubs --os \(os) --apps \(apps) --workload \(data.workload.rawValue). "
+            let provenance = "Command: syspect export stubs --os \(os) --apps \(data.apps) --workload \(data.workload.rawValue). "
                 + sourceNote(data: data, store: store)
             let skeleton = ReportBuilder.stubSkeleton(plan: plan, targets: targets, provenance: provenance)
             try writeOutput(Data(skeleton.cSource.utf8), to: output)

@@ -23,11 +23,7 @@ struct ReportCommand: ParsableCommand {
             writable); 64 usage error.
             """)
 
-    @OptionGroup var data: DataOptions
-    @OptionGroup var store: StoreOptions
-
-    @Option(help: ArgumentHelp("Applications to show, comma-separated, or '*' for all.", valueName: "list"))
-    var apps: String = "*"
+    @OptionGroup var source: ReportDataOptions
 
     @Option(help: ArgumentHelp(
         "OS whose support-plan curves to draw: a bundled list (\(DataOptions.bundledOSNames)) or a support-list file; 'none' leaves the figure out. Default: Osv, as the paper's Figure 2.",
@@ -42,9 +38,10 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         try DataOptions.reportingFailures(command: "report") {
+            let data = source.shared, store = source.store
             let dataset = try data.dataset()
             let measurements = try reportMeasurements(data: data, store: store, dataset: dataset)
-            let targets = try Planner.targets(from: measurements, workload: data.workload, apps: appList(apps))
+            let targets = try Planner.targets(from: measurements, workload: data.workload, apps: appList(data.apps))
             let chosen = Set(targets.map(\.app))
             var plan: PlanFigure?
             if os.lowercased() != "none" {
@@ -58,6 +55,35 @@ struct ReportCommand: ParsableCommand {
             try writeOutput(Data(HTMLReport.render(input).utf8), to: output)
         }
     }
+}
+
+/// `--workload`, `--data`, `--apps` and `--db` of `report` and `export stubs`: the plan
+/// commands' `DataOptions` (whose logic they reuse through `shared`) without `--format`, plus
+/// the results database.
+struct ReportDataOptions: ParsableArguments {
+    @Option(name: .customLong("workload"), help: ArgumentHelp(
+        "Which workloads count: benchmark, suite or all (an app with several counts once and must pass them all).",
+        valueName: "benchmark|suite|all"))
+    var workloadName: String = "all"
+
+    @Option(help: ArgumentHelp("Read a loupedb folder instead of the bundled data.", valueName: "dir"))
+    var data: String?
+
+    @Option(help: ArgumentHelp("Applications, comma-separated, or '*' for all.", valueName: "list"))
+    var apps: String = "*"
+
+    @OptionGroup var store: StoreOptions
+
+    /// The same choices as the plan commands' option group.
+    var shared: DataOptions {
+        var options = DataOptions()
+        options.workloadName = workloadName
+        options.data = data
+        options.apps = apps
+        return options
+    }
+
+    func validate() throws { try shared.validate() }
 }
 
 /// The measurements of `report` and `export`: from the results database when `--db` (or

@@ -20,6 +20,12 @@ struct CommandLineTests {
         let info = try ManualPage.toolInfo(json: Data(dump.stdout.utf8))
         let paths = ManualPage.commandPaths(info)
         #expect(paths.contains("syspect report") && paths.contains("syspect export seccomp") && paths.contains("syspect export stubs"))
+        // Every command's help renders (`syspect help …`: `trace` passes `--help` on to its command).
+        for path in paths.dropFirst() {
+            let words = path.split(separator: " ").dropFirst().map(String.init)
+            let help = try TestSupport.run(Self.syspect!, ["help"] + words)
+            #expect(help.status == 0 && help.stdout.contains("USAGE: \(path)"), "\(path): \(help.stdout.suffix(500))\(help.stderr.suffix(500))")
+        }
         let manual = try TestSupport.run(Self.syspect!, ["export", "manual", "--date", "2026-01-01"])
         #expect(manual.status == 0, "\(manual.stderr)")
         #expect(manual.stdout.hasPrefix(".TH SYSPECT 1 \"2026-01-01\""))
