@@ -3,7 +3,8 @@ import Foundation
 import SyspectCore
 import SyspectReport
 
-/// `syspect export seccomp APP`: an OCI / Docker seccomp profile from an application's measurements.
+/// `syspect export seccomp APP` (or `--trace FILE`): an OCI / Docker seccomp profile from an
+/// application's measurements or from a trace report.
 struct ExportSeccompCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "seccomp",
@@ -16,8 +17,11 @@ struct ExportSeccompCommand: ParsableCommand {
             Use it with `docker run --security-opt seccomp=FILE` or an OCI runtime's linux.seccomp.
             """)
 
-    @Argument(help: "The application, as named in the data (e.g. redis).")
-    var app: String
+    @Argument(help: "The application, as named in the data (e.g. redis); not with --trace.")
+    var app: String?
+
+    @Option(help: ArgumentHelp("Allow what a `syspect trace --json` report lists instead (every traced x86-64 call).", valueName: "file"))
+    var trace: String?
 
     @Option(help: ArgumentHelp("Workloads to combine: benchmark, suite, all, or one workload's name (e.g. benchmark-redis-benchmark).", valueName: "name"))
     var workload: String = "all"
@@ -33,8 +37,15 @@ struct ExportSeccompCommand: ParsableCommand {
     @Option(name: [.short, .long], help: ArgumentHelp("The JSON file to write (`-`: standard output).", valueName: "file"))
     var output: String = "-"
 
+    func validate() throws {
+        if (app == nil) == (trace == nil) { throw ValidationError("give either an application or --trace FILE") }
+        if trace != nil && mode != .allowTraced { throw ValidationError("--mode minimal needs verdicts; a trace report has none") }
+    }
+
     func run() throws {
         try DataOptions.reportingFailures(command: "export seccomp") {
+            if let trace { return try writeProfile(fromTrace: trace) }
+            let app = app!
             var options = DataOptions()
             options.data = data
             let measurements = try reportMeasurements(data: options, store: store, dataset: try options.dataset())
@@ -47,12 +58,29 @@ struct ExportSeccompCommand: ParsableCommand {
             guard !chosen.isEmpty else {
                 throw CommandFailure("'\(app)' has no workload '\(workload)'; pass one of \(ofApp.map(\.workload).joined(separator: ", ")), benchmark, suite or all")
             }
-            let (profile, unnamed) = SeccompProfile.make(for: chosen.map { ReportedRun(measurement: $0) }, mode: mode)
-            if !unnamed.isEmpty {
-                FileHandle.standardError.write(Data("syspect export seccomp: warning: no name for traced numbers \(unnamed.map(String.init).joined(separator: ", ")); left out of the profile\n".utf8))
-            }
-            try writeOutput(try profile.jsonData(), to: output)
+            try write(SeccompProfile.make(for: chosen.map { ReportedRun(measurement: $0) }, mode: mode))
         }
+    }
+
+    private func writeProfile(fromTrace path: String) throws {
+        let json = try Data(DataOptions.readText(path).utf8)
+        let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        let (run, otherABIs) = try TraceCensus.run(json: json, app: name)
+        if !otherABIs.isEmpty {
+            warn("calls through other ABIs stay denied (the profile is x86-64 only): \(otherABIs.joined(separator: ", "))")
+        }
+        try write(SeccompProfile.make(for: [run]))
+    }
+
+    private func write(_ made: (profile: SeccompProfile, unnamed: [Int])) throws {
+        if !made.unnamed.isEmpty {
+            warn("no name for traced numbers \(made.unnamed.map(String.init).joined(separator: ", ")); left out of the profile")
+        }
+        try writeOutput(try made.profile.jsonData(), to: output)
+    }
+
+    private func warn(_ message: String) {
+        FileHandle.standardError.write(Data("syspect export seccomp: warning: \(message)\n".utf8))
     }
 
     private func matches(_ measurement: SyspectCore.Measurement) -> Bool {
