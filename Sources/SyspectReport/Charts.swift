@@ -128,7 +128,7 @@ enum Charts {
 
     /// A line chart with axes, ticks, axis titles and an in-chart legend.
     static func lineChart(_ series: [Series], xTitle: String, yTitle: String, yMax: Double, ariaLabel: String, yPercent: Bool = false) -> Markup {
-        let left = 56.0, top = 12.0, plotWidth = 560.0, plotHeight = 280.0, bottom = 44.0, legendWidth = 300.0
+        let left = 56.0, top = 12.0, plotWidth = 560.0, plotHeight = 280.0, bottom = 44.0, legendWidth = 320.0
         let xMax = Double(niceCeiling(Int((series.flatMap { $0.points.map(\.x) }.max() ?? 1).rounded(.up))))
         let yScaleMax = yPercent ? 100 : Double(niceCeiling(Int(yMax.rounded(.up))))
         func px(_ x: Double) -> Double { left + x / xMax * plotWidth }

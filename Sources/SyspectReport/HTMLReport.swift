@@ -193,7 +193,7 @@ public enum HTMLReport {
         .plotarea{fill:#fafafa;stroke:#bbb}.gridline{stroke:#e4e4e4}
         .series{fill:none;stroke-width:2.2}
         .c-required,.c-ours{stroke:var(--required)}.c-traced{stroke:var(--stub);stroke-dasharray:6 3}
-        .c-greedy{stroke:var(--stub);stroke-dasharray:6 3}.c-naive{stroke:#555;stroke-dasharray:2 3}.c-other{stroke:var(--traced)}
+        .c-greedy{stroke:var(--stub);stroke-dasharray:6 3}.c-naive{stroke:#555;stroke-dasharray:2 3}.c-other{stroke:var(--traced);stroke-dasharray:8 2 2 2}
         table{border-collapse:collapse;font-size:.9em;margin:6px 0}th,td{border:1px solid #ddd;padding:3px 8px;text-align:left}
         th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums}
         .tag{padding:0 6px;border-radius:3px;color:#fff}.tag.s-fake{color:#000}

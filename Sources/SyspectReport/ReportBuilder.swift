@@ -9,8 +9,9 @@ public enum ReportBuilder {
         PlanCurve(label: label, points: plan.steps.map { PlanPoint(syscalls: $0.implementedCount, apps: $0.supportedCount) })
     }
 
-    /// Figure 2 for one OS: our plan (search), the paper's greedy rule (same semantics), and the
-    /// naive plan that may neither stub nor fake (every traced call counts as required).
+    /// Figure 2 for one OS: our plan (search), the paper's greedy rule (same semantics), the
+    /// naive plan that may neither stub nor fake (every traced call counts as required), and, for
+    /// reference, the original tool's plan (swapped stub/fake, conflicts dropped: optimistic).
     public static func planFigure(targets: [PlanTarget], os: OSSupport, workload: WorkloadSelection, costs: SyscallCosts = .uniform) throws(PlanInputError) -> PlanFigure {
         let ours = try Planner.plan(targets: targets, os: os, workload: workload, costs: costs, strategy: .search)
         let greedy = try Planner.plan(targets: targets, os: os, workload: workload, costs: costs, strategy: .greedy)
@@ -18,12 +19,16 @@ public enum ReportBuilder {
             PlanTarget(app: target.app, workloads: target.workloads, verdicts: target.verdicts.mapValues { _ in .required })
         }
         let naive = try Planner.plan(targets: naiveTargets, os: os, workload: workload, costs: costs, strategy: .search)
+        let original = try Planner.compare(targets: targets, os: os, costs: costs)
+        let broken = original.originalBrokenClaims.count
         return PlanFigure(
             os: os.name, appCount: targets.count, initialApps: ours.steps.first?.supportedCount ?? 0,
             curves: [
                 curve(ours, label: "syspect plan (stub/fake)"),
                 curve(greedy, label: "paper's greedy rule (stub/fake)"),
                 curve(naive, label: "naive: no stub, no fake"),
+                PlanCurve(label: "original tool's plan" + (broken > 0 ? " (\(broken) claimed apps fail)" : ""),
+                          points: original.original.enumerated().map { PlanPoint(syscalls: Int($0.element.rounded()), apps: $0.offset) }),
             ])
     }
 

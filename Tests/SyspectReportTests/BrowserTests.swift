@@ -32,7 +32,7 @@ struct BrowserTests {
         return (path, runs.count)
     }
 
-    static let chromiumFlags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions",
+    static let chromiumFlags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--disable-extensions",
                                 "--enable-logging=stderr", "--v=0", "--hide-scrollbars"]
 
     @Test("Chromium parses the report: one grid per run, a box per syscall, legend, no errors",
@@ -56,7 +56,7 @@ struct BrowserTests {
         for id in ["grids", "bars", "importance", "plan", "impact"] {
             #expect(dom.contains("<section id=\"\(id)\""), "section \(id) missing from the DOM")
         }
-        #expect(TestSupport.count("<polyline class=\"series c-", in: dom) == 5)  // 2 importance + 3 plan curves
+        #expect(TestSupport.count("<polyline class=\"series c-", in: dom) == 6)  // 2 importance + 4 plan curves
         for marker in ["Uncaught", "CONSOLE", "SyntaxError", "Failed to load"] {
             #expect(!result.stderr.contains(marker), "chromium reported \(marker): \(result.stderr.suffix(2000))")
         }
