@@ -5,8 +5,9 @@ import SyspectCore
 /// measurements, explorations and probes. `SQLiteStore` and `PostgresStore` are this class on
 /// their own connection; they add only opening, migrating and describing.
 open class SQLResultStore: ResultStore, @unchecked Sendable {
-    /// The connection everything runs on (thread-safe; see `SQLDatabase`).
-    public let database: any SQLDatabase
+    /// The connection everything runs on (thread-safe; see `SQLDatabase`). Internal: SQL stays
+    /// in this module (tests reach it with `@testable import`).
+    let database: any SQLDatabase
 
     public init(database: any SQLDatabase) {
         self.database = database

@@ -1,6 +1,6 @@
 import Foundation
 import SyspectCore
-import SyspectStore
+@testable import SyspectStore
 import Testing
 
 /// The built `syspect` next to the test bundle (`swift build` puts both in the same folder).

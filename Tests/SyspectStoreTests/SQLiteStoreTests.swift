@@ -1,7 +1,7 @@
 import Foundation
 import SyspectCore
 import SyspectPostgres
-import SyspectStore
+@testable import SyspectStore
 import Testing
 
 @Suite("SQLite store specifics")

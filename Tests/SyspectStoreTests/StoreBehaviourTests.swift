@@ -1,6 +1,6 @@
 import Foundation
 import SyspectCore
-import SyspectStore
+@testable import SyspectStore
 import Testing
 
 /// The behaviour every `ResultStore` must have, written once and run on SQLite and on

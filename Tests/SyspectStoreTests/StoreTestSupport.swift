@@ -1,7 +1,7 @@
 import Foundation
 import SyspectCore
 import SyspectPostgres
-import SyspectStore
+@testable import SyspectStore
 import Testing
 
 /// Environment variable holding the URL of a PostgreSQL database the tests may create schemas
