@@ -149,4 +149,28 @@ func syspect(_ arguments: [String]) throws -> (Int32, String, String) {
         #expect(status == 3)
         #expect(stderr.contains("never ran"))
     }
+
+    @Test(.enabled(if: geteuid() == 0, "needs root to switch to an unprivileged user"))
+    func exploreWorksAsAnUnprivilegedUser() throws {
+        // As nobody, the sandbox adds a user namespace and the script/readiness use `nsenter -U`.
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o777])
+        let path = "\(folder)/true.yaml"
+        try "name: true-test\nworkload: {name: health-true, kind: health}\ncommand: [true]\ntimeouts: {run: 3}\nreplicas: 1\n"
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", "env", "HOME=\(folder)",
+                             try syspectBinary(), "explore", path, "--db", "\(folder)/nobody.db", "--work-dir", "\(folder)/p"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(text)")
+        #expect(text.contains("execve"))
+        #expect(text.contains("final run: passed"))
+    }
 }
