@@ -54,8 +54,25 @@ public enum ReportBuilder {
             fake: decided.filter { $0.decision == .fake }.map(entry))
     }
 
-    /// One reported run per measurement, ordered by application then workload.
-    public static func runs(_ measurements: [Measurement]) -> [ReportedRun] {
-        measurements.sorted { ($0.app, $0.workload) < ($1.app, $1.workload) }.map { ReportedRun(measurement: $0) }
+    /// One reported run per measurement, ordered by application then workload. With
+    /// `explorations` (from a results database), calls a baseline census traced but that have
+    /// no verdict are drawn as "traced only", and an exploration without a measurement yet (still
+    /// running, or interrupted) is drawn from its census alone.
+    public static func runs(_ measurements: [Measurement], explorations: [ExplorationRecord] = []) -> [ReportedRun] {
+        var censuses: [String: Set<Int>] = [:]
+        var kinds: [String: WorkloadKind] = [:]
+        for exploration in explorations {
+            let id = "\(exploration.app)/\(exploration.workload)"
+            censuses[id, default: []].formUnion(exploration.census.filter { $0.arch == .x86_64 }.map(\.number))
+            kinds[id] = exploration.kind
+        }
+        var runs = measurements.map { ReportedRun(measurement: $0, tracedOnly: censuses[$0.id] ?? []) }
+        let measured = Set(measurements.map(\.id))
+        for (id, census) in censuses where !measured.contains(id) && !census.isEmpty {
+            let parts = id.split(separator: "/", maxSplits: 1).map(String.init)
+            let measurement = Measurement(app: parts[0], workload: parts[1], kind: kinds[id] ?? .health, verdicts: [:], source: "census")
+            runs.append(ReportedRun(measurement: measurement, tracedOnly: census))
+        }
+        return runs.sorted { ($0.measurement.app, $0.measurement.workload, $0.measurement.source) < ($1.measurement.app, $1.measurement.workload, $1.measurement.source) }
     }
 }

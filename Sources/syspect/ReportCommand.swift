@@ -40,7 +40,7 @@ struct ReportCommand: ParsableCommand {
         try DataOptions.reportingFailures(command: "report") {
             let data = source.shared, store = source.store
             let dataset = try data.dataset()
-            let measurements = try reportMeasurements(data: data, store: store, dataset: dataset)
+            let (measurements, explorations) = try reportRuns(data: data, store: store, dataset: dataset)
             let targets = try Planner.targets(from: measurements, workload: data.workload, apps: appList(data.apps))
             let chosen = Set(targets.map(\.app))
             var plan: PlanFigure?
@@ -50,7 +50,9 @@ struct ReportCommand: ParsableCommand {
             }
             let input = ReportInput(
                 title: title, sourceNote: sourceNote(data: data, store: store),
-                runs: ReportBuilder.runs(measurements.filter { chosen.contains($0.app) && data.workload.includes($0.kind) }),
+                runs: ReportBuilder.runs(
+                    measurements.filter { chosen.contains($0.app) && data.workload.includes($0.kind) },
+                    explorations: explorations.filter { chosen.contains($0.app) && data.workload.includes($0.kind) }),
                 importanceAppCount: targets.count, importance: APIImportance.compute(targets), plan: plan)
             try writeOutput(Data(HTMLReport.render(input).utf8), to: output)
         }
@@ -89,16 +91,23 @@ struct ReportDataOptions: ParsableArguments {
 /// The measurements of `report` and `export`: from the results database when `--db` (or
 /// `$SYSPECT_DB`) names one, else from `data` (bundled loupedb data or `--data DIR`).
 func reportMeasurements(data: DataOptions, store: StoreOptions, dataset: LoupedbDataset) throws -> [SyspectCore.Measurement] {
-    guard usesStore(store) else { return try data.measurements(dataset) }
+    let (measurements, _) = try reportRuns(data: data, store: store, dataset: dataset)
+    return measurements
+}
+
+/// Measurements and, from a results database, the explorations (their baseline censuses).
+func reportRuns(data: DataOptions, store: StoreOptions, dataset: LoupedbDataset) throws -> ([SyspectCore.Measurement], [ExplorationRecord]) {
+    guard usesStore(store) else { return (try data.measurements(dataset), []) }
     if case .sqlite(let path) = try store.location(), !FileManager.default.fileExists(atPath: path) {
         throw CommandFailure("no results database at \(path); check --db or $SYSPECT_DB, or run syspect db import-loupedb first")
     }
     let opened = try store.openStore()
     let measurements = try opened.measurements(apps: nil, kind: nil)
-    guard !measurements.isEmpty else {
+    let explorations = try opened.explorations(app: nil)
+    guard !measurements.isEmpty || !explorations.isEmpty else {
         throw CommandFailure("the results database \(try store.location()) holds no measurement; run syspect explore or syspect db import-loupedb first")
     }
-    return measurements
+    return (measurements, explorations)
 }
 
 /// Whether `--db` or `$SYSPECT_DB` names a results database.

@@ -100,6 +100,23 @@ struct HTMLReportTests {
         #expect(html.contains("<span class=\"runsource\"> (loupedb:demo/benchmark-x/imported)</span>"))
     }
 
+    @Test("a store's census: unexplored calls are 'traced only'; an exploration without a measurement is drawn from its census")
+    func censusRuns() {
+        func entry(_ number: Int, _ arch: Arch = .x86_64) -> CensusEntry {
+            CensusEntry(arch: arch, number: number, name: SyscallTable.displayName(of: number, arch: arch), calls: 1, failures: 0, errnos: [:])
+        }
+        let explored = ExplorationRecord(key: "k1", app: "demo", workload: "benchmark-x", kind: .benchmark, specHash: "h", specText: "",
+                                         strategy: "one-by-one", startedAt: Date(), census: [entry(0), entry(1), entry(7), entry(20, .i386)])
+        let running = ExplorationRecord(key: "k2", app: "demo", workload: "suite", kind: .suite, specHash: "h", specText: "",
+                                        strategy: "one-by-one", startedAt: Date(), census: [entry(0), entry(2)])
+        let runs = ReportBuilder.runs([Self.sample], explorations: [explored, running])
+        #expect(runs.map(\.measurement.id) == ["demo/benchmark-x", "demo/suite"])
+        #expect(runs[0].tracedOnly == [7])  // 0 and 1 have verdicts; i386 calls are not x86-64 boxes
+        #expect(runs[0].status(of: 7) == .traced && runs[0].status(of: 1) == .stub)
+        #expect(runs[1].tracedOnly == [0, 2] && runs[1].measurement.verdicts.isEmpty)
+        #expect(runs[1].status(of: 2) == .traced)
+    }
+
     @Test("the page is self-contained: no script, no external resource")
     func selfContained() {
         let html = HTMLReport.render(ReportInput(runs: [ReportedRun(measurement: Self.sample)]))
