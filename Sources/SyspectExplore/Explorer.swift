@@ -149,11 +149,15 @@ public final class Explorer {
             specText: spec.text, strategy: options.strategy.rawValue, startedAt: Date())
     }
 
-    /// Hash of the spec text and the test script's content: a changed spec or script starts a new
-    /// exploration, the same one resumes.
+    /// Hash of the spec text, the test script's content and, when `command[0]` is a file of the
+    /// spec's folder (a wrapper or suite script), its content: a changed spec or script starts a
+    /// new exploration, the same one resumes.
     public static func specHash(_ spec: AppSpec) -> String {
-        let script = spec.script.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) } ?? ""
-        return stableHash(spec.text + "\u{0}" + script)
+        func content(_ path: String?) -> String {
+            path.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) } ?? ""
+        }
+        let wrapper = spec.command.first.flatMap { $0.hasPrefix(spec.directory + "/") ? $0 : nil }
+        return stableHash(spec.text + "\u{0}" + content(spec.script) + "\u{0}" + content(wrapper))
     }
 
     /// The adaptive strategy's ready timeout: 10 × the slowest baseline start, at least 2 s, at
