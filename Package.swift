@@ -42,13 +42,20 @@ let package = Package(
         .executableTarget(name: "gen-bundled-loupedb", dependencies: ["SyspectCore"]),
         // Reports (HTML/SVG figures), seccomp profiles, stub skeletons, man page (pure library).
         .target(name: "SyspectReport", dependencies: ["SyspectCore", "SyspectPlan"]),
+        // The C shim: clone/ptrace/seccomp/namespace helpers (only what Swift cannot do).
+        .target(name: "CSyspect"),
+        // The tracer: BPF filter builder, ptrace loop on one dedicated thread, census.
+        .target(name: "SyspectTrace", dependencies: ["CSyspect", "SyspectCore"]),
+        // A C program of known behaviour for the tracer's tests.
+        .executableTarget(name: "syspect-fixture"),
         // The CLI: argument parsing and printing only.
         .executableTarget(name: "syspect", dependencies: [
-            "SyspectCore", "SyspectStore", "SyspectPostgres", "SyspectReport", "SyspectPlan",
+            "SyspectCore", "SyspectTrace", "SyspectStore", "SyspectPostgres", "SyspectReport", "SyspectPlan",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "SyspectCoreTests", dependencies: ["SyspectCore"]),
+        .testTarget(name: "SyspectTraceTests", dependencies: ["SyspectTrace", "SyspectCore"]),
         .testTarget(name: "SyspectPlanTests", dependencies: ["SyspectCore", "SyspectPlan"], exclude: ["Golden"]),
         .testTarget(name: "SyspectReportTests", dependencies: ["SyspectReport", "SyspectCore", "SyspectPlan"]),
         .testTarget(name: "SyspectStoreTests", dependencies: ["SyspectCore", "SyspectStore", "SyspectPostgres"]),

@@ -9,6 +9,7 @@ struct Syspect: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             Syscalls.self,
+            TraceCommand.self,
             PlanCommand.self,
             ImportanceCommand.self,
             ReportCommand.self,

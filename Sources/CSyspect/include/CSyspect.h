@@ -1,0 +1,118 @@
+// CSyspect: the only C in syspect. What Swift cannot do safely or at all: fork/clone and the
+// async-signal-safe set-up of the child (namespaces, seccomp, execve), non-variadic wrappers for
+// ptrace, wait-status macros as functions, and a process_vm_readv string reader.
+#ifndef CSYSPECT_H
+#define CSYSPECT_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <linux/filter.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// How the child of `csy_launch` is set up before it executes the command.
+struct csy_launch_spec {
+    const char *path;              ///< resolved program path
+    char *const *argv;             ///< NULL-terminated
+    char *const *envp;             ///< NULL-terminated
+    const char *cwd;               ///< NULL: inherit
+    const char *stdout_path;       ///< NULL: inherit; otherwise created/truncated
+    const char *stderr_path;       ///< NULL: inherit
+    const struct sock_filter *filter;  ///< NULL: no seccomp filter
+    unsigned short filter_len;
+    int clone_flags;               ///< CLONE_NEW* namespaces for the child (0: plain fork)
+    int map_root;                  ///< with CLONE_NEWUSER: map the caller's uid/gid to root
+    int private_tmp;               ///< with CLONE_NEWNS: tmpfs on /tmp
+    int fresh_proc;                ///< with CLONE_NEWNS|CLONE_NEWPID: mount a new /proc
+    int loopback_up;               ///< with CLONE_NEWNET: bring "lo" up
+    unsigned long ptrace_options;  ///< PTRACE_O_* for PTRACE_SEIZE
+};
+
+/// Steps of the launch, reported with the errno of the step that failed.
+enum csy_launch_stage {
+    CSY_STAGE_NONE = 0,
+    CSY_STAGE_PIPE = 1,
+    CSY_STAGE_CLONE = 2,
+    CSY_STAGE_SEIZE = 3,
+    CSY_STAGE_USERNS = 4,
+    CSY_STAGE_MOUNT = 5,
+    CSY_STAGE_NETWORK = 6,
+    CSY_STAGE_REDIRECT = 7,
+    CSY_STAGE_CHDIR = 8,
+    CSY_STAGE_SECCOMP = 9,
+    CSY_STAGE_EXEC = 10,
+};
+
+struct csy_launch_result {
+    pid_t pid;        ///< the child (global pid), > 0 on success
+    int error_fd;     ///< read end of the CLOEXEC error pipe (see csy_read_launch_error)
+    int stage;        ///< on failure in the parent: the failing stage
+    int error;        ///< on failure in the parent: errno
+};
+
+/// Clones the child, PTRACE_SEIZEs it from the calling thread, then lets it continue: the child
+/// sets PDEATHSIG, resets its signal mask and dispositions, sets up namespaces, redirects
+/// output, installs the seccomp filter (only now, with the tracer attached) and executes.
+/// Returns 0, or -1 with result->stage/error set (the child is then already reaped).
+int csy_launch(const struct csy_launch_spec *spec, struct csy_launch_result *result);
+
+/// Reads the child's launch error from the error pipe and closes it. Returns 1 and sets
+/// *stage / *error when the child reported a failure, 0 when it executed (pipe closed on exec).
+int csy_read_launch_error(int fd, int *stage, int *error);
+
+/// Non-variadic ptrace.
+long csy_ptrace(int request, pid_t pid, unsigned long addr, unsigned long data);
+
+/// waitpid(-1, status, __WALL | __WNOTHREAD): only this thread's children and tracees.
+pid_t csy_wait_any(int *status);
+
+
+int csy_wifexited(int status);
+int csy_wexitstatus(int status);
+int csy_wifsignaled(int status);
+int csy_wtermsig(int status);
+int csy_wifstopped(int status);
+int csy_wstopsig(int status);
+/// The PTRACE_EVENT_* of a stop (status >> 16).
+int csy_wevent(int status);
+
+/// A flat copy of PTRACE_GET_SYSCALL_INFO.
+struct csy_syscall_info {
+    uint8_t op;          ///< 0 none, 1 entry, 2 exit, 3 seccomp
+    uint32_t arch;       ///< AUDIT_ARCH_*
+    uint64_t nr;
+    uint64_t args[6];
+    uint32_t ret_data;   ///< SECCOMP_RET_DATA of a seccomp stop
+    int64_t rval;        ///< exit stops
+    uint8_t is_error;    ///< exit stops
+};
+
+/// PTRACE_GET_SYSCALL_INFO; 0 or -1 with errno.
+int csy_syscall_info(pid_t pid, struct csy_syscall_info *info);
+
+/// At a seccomp or syscall-entry stop: skip the call (orig_rax = -1) and make it return `value`.
+int csy_skip_syscall(pid_t pid, int64_t value);
+
+/// Reads a NUL-terminated string of at most `size - 1` bytes at `addr` in `pid` with
+/// process_vm_readv. Returns its length, or -1 with errno.
+long csy_read_string(pid_t pid, uint64_t addr, char *buffer, size_t size);
+
+/// The errno's symbolic name ("ENOENT"), or NULL when unknown (glibc strerrorname_np).
+const char *csy_errno_name(int error);
+
+/// pidfd_open(2): a handle that keeps naming this process even after its pid is reused.
+/// Returns the fd (CLOEXEC) or -1 with errno.
+int csy_pidfd_open(pid_t pid);
+
+/// pidfd_send_signal(2).
+int csy_pidfd_kill(int pidfd, int sig);
+
+/// kill(2) / tgkill(2) without the Swift overlay's variadic concerns.
+int csy_kill(pid_t pid, int sig);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
