@@ -160,10 +160,10 @@ public final class Explorer {
         return stableHash(spec.text + "\u{0}" + content(spec.script) + "\u{0}" + content(wrapper))
     }
 
-    /// The adaptive strategy's ready timeout: 10 × the slowest baseline start, at least 2 s, at
-    /// most the spec's `timeouts.ready`.
-    public static func adaptiveReadyTimeout(spec: Double, baseline: Double) -> Double {
-        min(spec, max(2, 10 * baseline))
+    /// The adaptive strategy's timeouts: 10 × the slowest baseline (start-up or run), at least
+    /// `floor`, at most the spec's value.
+    public static func adaptiveTimeout(spec: Double, baseline: Double, floor: Double) -> Double {
+        min(spec, max(floor, 10 * baseline))
     }
 
     /// `app/workload@hash`.
@@ -252,10 +252,15 @@ public final class Explorer {
         }
         let neverRun = Set(runs.flatMap(\.1.targetsNeverRun))
         if !neverRun.isEmpty { throw ExploreError.targetsNeverRun(neverRun.sorted()) }
-        if options.strategy == .adaptive, let slowest = runs.compactMap(\.1.readySeconds).max() {
+        if options.strategy == .adaptive {
             // Shorter runs: a server that has not opened its port 10× later than the slowest
-            // baseline start (at least 2 s) is not going to; the spec's timeout stays the cap.
-            runner = runner.withReadyTimeout(Explorer.adaptiveReadyTimeout(spec: spec.readyTimeout, baseline: slowest))
+            // baseline start (at least 2 s), or a run 10× longer than the slowest baseline run
+            // (at least 5 s), is failing; the spec's timeouts stay the caps.
+            let ready = runs.compactMap(\.1.readySeconds).max()
+                .map { Explorer.adaptiveTimeout(spec: spec.readyTimeout, baseline: $0, floor: 2) } ?? spec.readyTimeout
+            let slowestRun = runs.map(\.1.durationSeconds).max() ?? spec.runTimeout
+            runner = runner.withTimeouts(
+                ready: ready, run: Explorer.adaptiveTimeout(spec: spec.runTimeout, baseline: slowestRun, floor: 5))
         }
         exploration.census = mergeCensus(runs.map(\.1.census))
         try store.updateExploration(exploration)

@@ -50,13 +50,13 @@ public protocol ProbeRunning: Sendable {
     /// Runs `request` (with a census when `census`); never throws: a launch problem is an
     /// `.error` outcome with its reason.
     func run(_ request: ProbeRequest, census: Bool) -> ProbeRun
-    /// The same runner waiting at most `seconds` for readiness (the adaptive strategy shortens
-    /// the spec's `timeouts.ready` once the baseline showed how fast the server starts).
-    func withReadyTimeout(_ seconds: Double) -> any ProbeRunning
+    /// The same runner with shorter timeouts (the adaptive strategy shortens the spec's
+    /// `timeouts` once the baseline showed how long a passing run takes).
+    func withTimeouts(ready: Double, run: Double) -> any ProbeRunning
 }
 
 extension ProbeRunning {
-    public func withReadyTimeout(_ seconds: Double) -> any ProbeRunning { self }
+    public func withTimeouts(ready: Double, run: Double) -> any ProbeRunning { self }
 }
 
 /// Runs probes for real: each in a fresh sandbox (network, mount with a private /tmp, PID, IPC
@@ -88,9 +88,10 @@ public struct ProbeRunner: ProbeRunning {
         return "\(workDirectory)/\(name)-r\(request.replica)"
     }
 
-    public func withReadyTimeout(_ seconds: Double) -> any ProbeRunning {
+    public func withTimeouts(ready: Double, run: Double) -> any ProbeRunning {
         var copy = self
-        copy.spec.readyTimeout = seconds
+        copy.spec.readyTimeout = ready
+        copy.spec.runTimeout = run
         return copy
     }
 

@@ -101,8 +101,9 @@ import Testing
     }
 
     @Test func readyTimeoutFollowsTheBaselineWithinBounds() {
-        #expect(Explorer.adaptiveReadyTimeout(spec: 10, baseline: 0.05) == 2)
-        #expect(Explorer.adaptiveReadyTimeout(spec: 10, baseline: 0.4) == 4)
-        #expect(Explorer.adaptiveReadyTimeout(spec: 10, baseline: 3) == 10)
+        #expect(Explorer.adaptiveTimeout(spec: 10, baseline: 0.05, floor: 2) == 2)
+        #expect(Explorer.adaptiveTimeout(spec: 10, baseline: 0.4, floor: 2) == 4)
+        #expect(Explorer.adaptiveTimeout(spec: 10, baseline: 3, floor: 2) == 10)
+        #expect(Explorer.adaptiveTimeout(spec: 30, baseline: 1.2, floor: 5) == 12)
     }
 }
