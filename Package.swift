@@ -40,6 +40,11 @@ let package = Package(
         .executableTarget(name: "plan-bench", dependencies: ["SyspectCore", "SyspectPlan"], path: "benchmarks/plan-bench"),
         // Writes SyspectCore's bundled loupedb data (run by scripts/gen-bundled-loupedb).
         .executableTarget(name: "gen-bundled-loupedb", dependencies: ["SyspectCore"]),
+        // Exploration: spec files, sandboxed probes, strategies, verdict merge, culprit search.
+        .target(name: "SyspectExplore", dependencies: [
+            "SyspectCore", "SyspectTrace",
+            .product(name: "Yams", package: "Yams"),
+        ]),
         // Reports (HTML/SVG figures), seccomp profiles, stub skeletons, man page (pure library).
         .target(name: "SyspectReport", dependencies: ["SyspectCore", "SyspectPlan"]),
         // The C shim: clone/ptrace/seccomp/namespace helpers (only what Swift cannot do).
@@ -50,13 +55,15 @@ let package = Package(
         .executableTarget(name: "syspect-fixture"),
         // The CLI: argument parsing and printing only.
         .executableTarget(name: "syspect", dependencies: [
-            "SyspectCore", "SyspectTrace", "SyspectStore", "SyspectPostgres", "SyspectReport", "SyspectPlan",
+            "SyspectCore", "SyspectTrace", "SyspectStore", "SyspectPostgres", "SyspectExplore", "SyspectReport", "SyspectPlan",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "SyspectCoreTests", dependencies: ["SyspectCore"]),
         .testTarget(name: "SyspectTraceTests", dependencies: ["SyspectTrace", "SyspectCore"]),
         .testTarget(name: "SyspectPlanTests", dependencies: ["SyspectCore", "SyspectPlan"], exclude: ["Golden"]),
+        .testTarget(name: "SyspectExploreTests", dependencies: ["SyspectExplore", "SyspectCore", "SyspectStore"],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "SyspectReportTests", dependencies: ["SyspectReport", "SyspectCore", "SyspectPlan"]),
         .testTarget(name: "SyspectStoreTests", dependencies: ["SyspectCore", "SyspectStore", "SyspectPostgres"]),
     ]

@@ -10,6 +10,8 @@ struct Syspect: ParsableCommand {
         subcommands: [
             Syscalls.self,
             TraceCommand.self,
+            ExploreCommand.self,
+            ShowCommand.self,
             PlanCommand.self,
             ImportanceCommand.self,
             ReportCommand.self,
