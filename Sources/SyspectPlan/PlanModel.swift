@@ -97,6 +97,19 @@ struct PlanState: Hashable {
         return added
     }
 
+    /// `close` after adding one app to a state whose apps' marginals were `before` and whose
+    /// implemented set then grew by `grown`. A marginal only loses what gets implemented (the
+    /// stub-only/fake-only sets only grow), so an app can have become free only if its earlier
+    /// marginal lies within `grown`; only those get the full check. Same result as `close`.
+    mutating func close(_ m: PlanModel, before: [Bits], grown: Bits) -> [Int] {
+        var added: [Int] = []
+        for a in 0..<m.appCount where !members.contains(a) && (before[a] - grown).isEmpty && marginal(a, m).isEmpty {
+            add(a, m)
+            added.append(a)
+        }
+        return added
+    }
+
     /// The decision for compact syscall `i` in this state (nil: no member traces it).
     /// A syscall every member tolerates both ways is stubbed (it returns -ENOSYS, the honest
     /// answer for a missing call) unless more targets need it faked than stubbed

@@ -68,11 +68,12 @@ enum Searches {
             for index in store.beam(level: level, width: beamWidth) {
                 let from = store.nodes[index]
                 let state = from.node.state
-                for a in nextApps(state, m, limit: candidates) {
+                let marginals = (0..<m.appCount).map { state.members.contains($0) ? Bits.empty : state.marginal($0, m) }
+                for a in nextApps(state, marginals, m, limit: candidates) {
                     var child = state
                     child.add(a, m)
                     guard child.cost <= bound[level + 1] + epsilon else { continue }
-                    let free = child.close(m)
+                    let free = child.close(m, before: marginals, grown: marginals[a])
                     let area = from.area + Double(child.members.count - level) * child.cost
                     _ = store.offer(PathNode(state: child, target: a, added: [a] + free), area: area, parent: index, protected: false)
                 }
@@ -82,11 +83,11 @@ enum Searches {
     }
 
     /// The `limit` apps cheapest to add next (ties by index), one per distinct marginal set.
-    static func nextApps(_ state: PlanState, _ m: PlanModel, limit: Int) -> [Int] {
+    static func nextApps(_ state: PlanState, _ marginals: [Bits], _ m: PlanModel, limit: Int) -> [Int] {
         var seen = Set<Bits>()
         var options: [(app: Int, cost: Double)] = []
         for a in 0..<m.appCount where !state.members.contains(a) {
-            let extra = state.marginal(a, m)
+            let extra = marginals[a]
             if seen.insert(extra).inserted { options.append((a, m.cost(extra))) }
         }
         options.sort { $0.cost != $1.cost ? $0.cost < $1.cost : $0.app < $1.app }
