@@ -99,7 +99,10 @@ public struct ProbeRunner: ProbeRunning {
         let started = Date()
         let dir = directory(for: request)
         var run = ProbeRun(outcome: .error, reason: "", startedAt: started, directory: dir)
-        defer { trimLogs(dir) }
+        defer {
+            trimLogs(dir)
+            if run.outcome == .pass { removeData(dir) }
+        }
         do {
             try? FileManager.default.removeItem(atPath: dir)
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -328,6 +331,16 @@ public struct ProbeRunner: ProbeRunning {
     func fill(_ run: inout ProbeRun, from result: TraceResult) {
         run.census = result.census
         run.targetsNeverRun = result.targetsNeverRun
+    }
+
+    /// After a passing probe only its logs are kept: the application's own files (a database,
+    /// a document root…) would otherwise pile up over hundreds of probes. Failing probes keep
+    /// everything for inspection.
+    func removeData(_ dir: String) {
+        let logs: Set<String> = ["app.stdout", "app.stderr", "script.stdout", "script.stderr"]
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where !logs.contains(name) {
+            try? FileManager.default.removeItem(atPath: "\(dir)/\(name)")
+        }
     }
 
     func trimLogs(_ dir: String) {
