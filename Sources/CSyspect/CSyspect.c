@@ -16,6 +16,7 @@
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/user.h>
@@ -56,6 +57,49 @@ static int redirect(const char *path, int target) {
     if (fd < 0) return -1;
     if (dup2(fd, target) < 0) return -1;  // dup2 clears CLOEXEC on target
     close(fd);
+    return 0;
+}
+
+/// The top-level entry of `path` under /tmp ("/tmp/X" for "/tmp/X/..."), or 0 when `path` is not
+/// under /tmp. Async-signal-safe (runs in the child between fork and exec).
+static int tmp_top(const char *path, char *out, size_t cap) {
+    if (!path || strncmp(path, "/tmp/", 5) != 0) return 0;
+    size_t i = 5;
+    while (path[i] && path[i] != '/') i++;
+    if (i == 5 || i >= cap) return 0;
+    memcpy(out, path, i);
+    out[i] = 0;
+    return 1;
+}
+
+/// Replaces /tmp with an empty tmpfs, keeping reachable the /tmp entries that hold the program,
+/// the launcher's working directory and the requested one (e.g. a checkout under /tmp): each is
+/// opened before the mount and bound back in place through its descriptor afterwards.
+static int private_tmp_keeping(const char *const keep[], int count) {
+    char tops[3][256];
+    int fds[3];
+    int kept = 0;
+    for (int k = 0; k < count && kept < 3; k++) {
+        if (!tmp_top(keep[k], tops[kept], sizeof tops[kept])) continue;
+        int dup = 0;
+        for (int j = 0; j < kept; j++) if (strcmp(tops[j], tops[kept]) == 0) dup = 1;
+        if (dup) continue;
+        fds[kept] = open(tops[kept], O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fds[kept] >= 0) kept++;
+    }
+    if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0) return -1;
+    for (int j = 0; j < kept; j++) {
+        char fdpath[32] = "/proc/self/fd/";
+        char digits[12];
+        int n = fds[j], len = 0;
+        do { digits[len++] = (char)('0' + n % 10); n /= 10; } while (n > 0);
+        size_t at = strlen(fdpath);
+        while (len > 0) fdpath[at++] = digits[--len];
+        fdpath[at] = 0;
+        if (mkdir(tops[j], 0755) < 0 && errno != EEXIST) return -1;
+        if (mount(fdpath, tops[j], NULL, MS_BIND | MS_REC, NULL) < 0) return -1;
+        close(fds[j]);
+    }
     return 0;
 }
 
@@ -106,11 +150,12 @@ static void child_main(const struct csy_launch_spec *spec, int go_fd, int err_fd
     // Output files and the working directory first: they may lie under /tmp, hidden next.
     if (spec->stdout_path && redirect(spec->stdout_path, 1) < 0) child_fail(err_fd, CSY_STAGE_REDIRECT);
     if (spec->stderr_path && redirect(spec->stderr_path, 2) < 0) child_fail(err_fd, CSY_STAGE_REDIRECT);
+    char launcher_cwd[4096];
+    const char *keep[3] = {spec->path, getcwd(launcher_cwd, sizeof launcher_cwd), spec->cwd};
     if (spec->cwd && chdir(spec->cwd) < 0) child_fail(err_fd, CSY_STAGE_CHDIR);
     if (spec->clone_flags & CLONE_NEWNS) {
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) child_fail(err_fd, CSY_STAGE_MOUNT);
-        if (spec->private_tmp && mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
-            child_fail(err_fd, CSY_STAGE_MOUNT);
+        if (spec->private_tmp && private_tmp_keeping(keep, 3) < 0) child_fail(err_fd, CSY_STAGE_MOUNT);
         if (spec->fresh_proc && (spec->clone_flags & CLONE_NEWPID) &&
             mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
             child_fail(err_fd, CSY_STAGE_MOUNT);
