@@ -59,12 +59,14 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Shared by the test targets: running the built binaries.
+        .target(name: "SyspectTestSupport", path: "Tests/SyspectTestSupport"),
         .testTarget(name: "SyspectCoreTests", dependencies: ["SyspectCore"]),
         .testTarget(name: "SyspectTraceTests", dependencies: ["SyspectTrace", "SyspectCore"]),
-        .testTarget(name: "SyspectPlanTests", dependencies: ["SyspectCore", "SyspectPlan"], exclude: ["Golden"]),
-        .testTarget(name: "SyspectExploreTests", dependencies: ["SyspectExplore", "SyspectCore", "SyspectStore"],
+        .testTarget(name: "SyspectPlanTests", dependencies: ["SyspectTestSupport", "SyspectCore", "SyspectPlan"], exclude: ["Golden"]),
+        .testTarget(name: "SyspectExploreTests", dependencies: ["SyspectTestSupport", "SyspectExplore", "SyspectCore", "SyspectStore"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "SyspectReportTests", dependencies: ["SyspectReport", "SyspectCore", "SyspectPlan"]),
-        .testTarget(name: "SyspectStoreTests", dependencies: ["SyspectCore", "SyspectStore", "SyspectPostgres"]),
+        .testTarget(name: "SyspectStoreTests", dependencies: ["SyspectTestSupport", "SyspectCore", "SyspectStore", "SyspectPostgres"]),
     ]
 )

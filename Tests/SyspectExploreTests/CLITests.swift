@@ -1,4 +1,5 @@
 import Foundation
+import SyspectTestSupport
 import SyspectCore
 import SyspectStore
 import Testing
@@ -22,17 +23,8 @@ struct CLIError: Error, CustomStringConvertible {
 /// Runs `syspect` to completion; returns (status, stdout, stderr).
 @discardableResult
 func syspect(_ arguments: [String]) throws -> (Int32, String, String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: try syspectBinary())
-    process.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    let output = try runProgram(try syspectBinary(), arguments)
+    return (output.status, output.stdout, output.stderr)
 }
 
 /// The CLI against real probes: interruption and resume, bad input, `show`.

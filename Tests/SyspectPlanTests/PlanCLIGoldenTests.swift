@@ -1,4 +1,5 @@
 import Foundation
+import SyspectTestSupport
 import Testing
 @testable import SyspectCore
 import SyspectPlan
@@ -28,18 +29,8 @@ struct PlanCLIGoldenTests {
 
     static func run(_ arguments: [String]) throws -> Output {
         let path = try #require(binary, "the syspect executable is not in the build folder: run `swift build` first (scripts/test does)")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Output(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                      stderr: String(decoding: stderr, as: UTF8.self))
+        let output = try runProgram(path, arguments)
+        return Output(status: output.status, stdout: output.stdout, stderr: output.stderr)
     }
 
     static func golden(_ name: String, _ actual: String) throws {

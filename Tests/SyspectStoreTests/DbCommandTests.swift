@@ -1,4 +1,5 @@
 import Foundation
+import SyspectTestSupport
 import SyspectCore
 @testable import SyspectStore
 import Testing
@@ -13,22 +14,10 @@ struct CommandResult {
 }
 
 func runSyspect(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: syspectBinary)
-    process.arguments = arguments
     var env = ProcessInfo.processInfo.environment
     env.removeValue(forKey: StoreLocation.environmentVariable)
-    process.environment = env.merging(environment) { $1 }
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return CommandResult(
-        status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-        stderr: String(decoding: stderr, as: UTF8.self))
+    let output = try runProgram(syspectBinary, arguments, environment: env.merging(environment) { $1 })
+    return CommandResult(status: output.status, stdout: output.stdout, stderr: output.stderr)
 }
 
 @Suite(
