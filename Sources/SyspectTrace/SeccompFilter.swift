@@ -48,21 +48,6 @@ public enum FilterAction: Sendable, Hashable {
     }
 }
 
-/// `(argument & mask) == value` on one 64-bit system call argument. Both 32-bit halves are
-/// compared (BPF loads 32 bits at a time): values above INT_MAX match correctly.
-public struct ArgumentCondition: Sendable, Hashable {
-    public var index: Int
-    public var mask: UInt64
-    public var value: UInt64
-
-    public init(index: Int, value: UInt64, mask: UInt64 = .max) {
-        precondition((0..<6).contains(index), "system calls have six arguments")
-        self.index = index
-        self.mask = mask
-        self.value = value & mask
-    }
-}
-
 /// One x86-64 call (optionally only when all `conditions` hold) and what to do with it.
 public struct FilterRule: Sendable, Hashable {
     public var number: Int
