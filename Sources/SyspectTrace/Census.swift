@@ -23,24 +23,24 @@ struct CensusCounter {
         }
     }
 
-    mutating func call(_ arch: Arch, _ number: Int) {
+    mutating func call(_ arch: Arch, _ number: Int, count: Int = 1) {
         if number >= 0 && number < Self.flatSize {
-            calls[Self.index(arch)][number] += 1
+            calls[Self.index(arch)][number] += count
         } else {
-            other[Key(arch: arch, number: number), default: (0, 0)].calls += 1
+            other[Key(arch: arch, number: number), default: (0, 0)].calls += count
         }
     }
 
-    /// Records the result of a counted call: failures are results in -4095 ... -1.
-    mutating func result(_ arch: Arch, _ number: Int, _ value: Int64) {
+    /// Records the result of `count` counted calls: failures are results in -4095 ... -1.
+    mutating func result(_ arch: Arch, _ number: Int, _ value: Int64, count: Int = 1) {
         guard value < 0 && value >= -4095 else { return }
         let key = Key(arch: arch, number: number)
         if number >= 0 && number < Self.flatSize {
-            failures[Self.index(arch)][number] += 1
+            failures[Self.index(arch)][number] += count
         } else {
-            other[key, default: (0, 0)].failures += 1
+            other[key, default: (0, 0)].failures += count
         }
-        errnos[key, default: [:]][Int32(-value), default: 0] += 1
+        errnos[key, default: [:]][Int32(-value), default: 0] += count
     }
 
     /// Entries sorted by calls (descending), then arch and number.

@@ -17,6 +17,14 @@ public struct Interposition: Sendable, Hashable, Codable {
     /// Calls applied in the kernel are not counted in `TraceResult.interposed` unless the census
     /// is on (then every call is trapped anyway and the tracer applies the policy itself).
     public var inKernel: Bool = true
+    /// Whole calls faked with an argument-dependent or non-zero value (`FakeValues`), applied by
+    /// the tracer; a number here must not be in `stub` or `fake`.
+    public var fakeRules: [Int: FakeValueRule] = [:]
+    /// Sub-features stubbed or faked while the rest of their call runs (issue 5): in the kernel
+    /// when the match is on register arguments and `inKernel`, through the tracer otherwise.
+    public var features: [FeatureInterposition] = []
+    /// Pseudo-file paths (normalised, see `PseudoFileUse`) whose calls fail with the mode's errno.
+    public var files: [String: FileMode] = [:]
 
     public init(stub: Set<Int> = [], fake: [Int: Int64] = [:], inKernel: Bool = true) {
         self.stub = stub
@@ -25,7 +33,7 @@ public struct Interposition: Sendable, Hashable, Codable {
     }
 
     /// No call is interposed.
-    public var isEmpty: Bool { stub.isEmpty && fake.isEmpty }
+    public var isEmpty: Bool { stub.isEmpty && fake.isEmpty && fakeRules.isEmpty && features.isEmpty && files.isEmpty }
 
     /// The value `number` returns instead of running, or nil when it runs normally.
     /// A call in both `stub` and `fake` is stubbed.
@@ -82,6 +90,11 @@ public struct LaunchOptions: Sendable {
     /// false counts calls only, at half the cost.
     public var countFailures = true
     public var interposition = Interposition()
+    /// x86-64 calls the filter also traps so that a decoder of the trace (the sub-feature and
+    /// pseudo-file census) sees their arguments at their seccomp stop (`TraceSession.features`).
+    public var decodeNumbers: Set<Int> = []
+    /// How the census counts: in the kernel (eBPF), with ptrace stops, or eBPF when available.
+    public var censusMethod: CensusMethodChoice = .auto
     /// nil: run in syspect's own namespaces.
     public var sandbox: Sandbox? = nil
     /// Seconds; then the whole tree is killed and `TraceResult.timedOut` is set.
@@ -91,7 +104,7 @@ public struct LaunchOptions: Sendable {
         arguments: [String], environment: [String: String]? = nil, workingDirectory: String? = nil,
         stdoutPath: String? = nil, stderrPath: String? = nil, targets: [String] = [], census: Bool = true,
         countFailures: Bool = true, interposition: Interposition = Interposition(), sandbox: Sandbox? = nil,
-        timeout: Double? = nil
+        timeout: Double? = nil, decodeNumbers: Set<Int> = [], censusMethod: CensusMethodChoice = .auto
     ) {
         self.arguments = arguments
         self.environment = environment
@@ -104,5 +117,26 @@ public struct LaunchOptions: Sendable {
         self.interposition = interposition
         self.sandbox = sandbox
         self.timeout = timeout
+        self.decodeNumbers = decodeNumbers
+        self.censusMethod = censusMethod
     }
+}
+
+/// `LaunchOptions.censusMethod`.
+public enum CensusMethodChoice: String, Sendable, Hashable, Codable, CaseIterable {
+    /// eBPF when the kernel and privileges allow it, otherwise ptrace (with a notice).
+    case auto
+    /// eBPF, or the launch fails (`TraceError.kernelCensusUnavailable`).
+    case ebpf
+    /// Every counted call stops at the tracer (and once more at its exit for failures).
+    case ptrace
+}
+
+/// How a census was counted (`TraceResult.censusMethod`).
+public enum CensusMethod: String, Sendable, Hashable, Codable {
+    /// eBPF programs on the raw tracepoints sys_enter/sys_exit count x86-64 calls in the kernel;
+    /// the tracer stops only at execve/execveat, interposed, decoded, i386 and x32 calls.
+    case ebpf
+    /// Every call of the traced tree stops at the tracer (seccomp `RET_TRACE`).
+    case ptrace
 }

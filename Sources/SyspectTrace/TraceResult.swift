@@ -26,12 +26,16 @@ public struct TraceResult: Sendable, Codable, Hashable {
     public var processCount: Int
     /// The census counted failures (`LaunchOptions.countFailures`).
     public var failuresCounted: Bool
+    /// How the census counted (nil: no census, or a schema 1 document).
+    public var censusMethod: CensusMethod?
+    /// Why `LaunchOptions.censusMethod` `auto` fell back to ptrace (one line), when it did.
+    public var censusNotice: String?
 
     public init(
         exitCode: Int32? = nil, termSignal: Int32? = nil, timedOut: Bool = false, killed: Bool = false,
         census: [CensusEntry] = [], targetsSeen: [String] = [], targetsNeverRun: [String] = [],
         interposed: [Int: Int] = [:], durationSeconds: Double = 0, processCount: Int = 0,
-        failuresCounted: Bool = true
+        failuresCounted: Bool = true, censusMethod: CensusMethod? = nil, censusNotice: String? = nil
     ) {
         self.exitCode = exitCode
         self.termSignal = termSignal
@@ -44,6 +48,8 @@ public struct TraceResult: Sendable, Codable, Hashable {
         self.durationSeconds = durationSeconds
         self.processCount = processCount
         self.failuresCounted = failuresCounted
+        self.censusMethod = censusMethod
+        self.censusNotice = censusNotice
     }
 
     /// strace-like exit status: the command's own, 128 + signal when a signal ended it.
@@ -58,6 +64,8 @@ public struct TraceResult: Sendable, Codable, Hashable {
 /// `schemaVersion` and refuse versions they do not know.
 public struct TraceReport: Sendable, Codable, Hashable {
     /// Version of this JSON schema.
+    /// Adding a field is not a version change (docs/trace-json.md): `censusMethod` and
+    /// `censusNotice` came later in version 1 and decode as nil from documents without them.
     public static let currentSchemaVersion = 1
 
     public var schemaVersion: Int
@@ -110,6 +118,8 @@ public enum TraceError: Error, Sendable, Equatable, CustomStringConvertible {
     case system(step: String, errno: Int32)
     /// A trace JSON document of an unknown schema version.
     case unsupportedSchema(Int)
+    /// `CensusMethodChoice.ebpf` was asked for and the kernel census cannot run (the reason).
+    case kernelCensusUnavailable(String)
 
     public var description: String {
         switch self {
@@ -131,6 +141,8 @@ public enum TraceError: Error, Sendable, Equatable, CustomStringConvertible {
             return "\(step) failed: \(Self.text(e))"
         case .unsupportedSchema(let v):
             return "trace JSON schema version \(v) is not supported (this syspect reads version \(TraceReport.currentSchemaVersion)): use a matching syspect"
+        case .kernelCensusUnavailable(let reason):
+            return "the eBPF census cannot run (\(reason)): run as root or with CAP_BPF and CAP_PERFMON, or use --census-method ptrace"
         }
     }
 

@@ -25,8 +25,21 @@ final class ThreadState {
     /// execve/execveat this thread entered while its process was not a target: counted when the
     /// exec succeeds into a target (the call that started a target binary belongs to it).
     var uncountedExec: Int?
+    /// The decoder (`TraceSession.features`) asked for this call's exit stop.
+    var decodePending = false
 
     init(process: ProcessState) { self.process = process }
+}
+
+/// A decoder of trapped calls (the sub-feature and pseudo-file census), called on the tracer
+/// thread for the x86-64 calls in `LaunchOptions.decodeNumbers` that target processes make
+/// (and that run: interposed calls are not decoded).
+protocol CallDecoder: AnyObject {
+    /// At the call's seccomp stop (arguments in `info.args`). Returns true to see its result
+    /// at `observeExit`.
+    func observe(tid: Int32, info: csy_syscall_info) -> Bool
+    /// At the exit stop of a call `observe` returned true for (`info.rval`, `info.is_error`).
+    func observeExit(tid: Int32, info: csy_syscall_info)
 }
 
 /// The state of one trace. The loop (`run`) and everything it touches belong to the tracer
@@ -51,6 +64,14 @@ final class TraceSession: @unchecked Sendable {
     private let countFailures: Bool
     /// Flat copy of the policy for the hot path: number → replacement.
     private let replacementTable: [Int64?]
+    /// Sub-features, pseudo-files and argument-dependent fakes (issue 5); nil: none.
+    private let interposer: ArgumentInterposer?
+    /// The in-kernel census (eBPF) counting the x86-64 calls; nil: the tracer counts them.
+    private let kernel: KernelCensus?
+    /// Decodes the calls of `LaunchOptions.decodeNumbers` (nil: none).
+    var features: (any CallDecoder)?
+    /// Flat copy of `LaunchOptions.decodeNumbers` for the hot path.
+    private let decodeTable: [Bool]
 
     // Shared with other threads.
     private let lock = NSCondition()
@@ -70,6 +91,11 @@ final class TraceSession: @unchecked Sendable {
         var table = [Int64?](repeating: nil, count: 1024)
         for (n, v) in plan.replacements where n >= 0 && n < table.count { table[n] = v }
         replacementTable = table
+        interposer = ArgumentInterposer(plan.options.interposition)
+        kernel = plan.kernelCensus
+        var decode = [Bool](repeating: false, count: 1024)
+        for n in plan.options.decodeNumbers where n >= 0 && n < decode.count { decode[n] = true }
+        decodeTable = decode
     }
 
     // MARK: shared API
@@ -159,6 +185,7 @@ final class TraceSession: @unchecked Sendable {
         do {
             rootPid = try spawn()
         } catch {
+            kernel?.close()
             handshake.finish(.failure(error as? TraceError ?? .system(step: "launch", errno: EIO)))
             return
         }
@@ -302,6 +329,8 @@ final class TraceSession: @unchecked Sendable {
             let exe = ProgramPaths.readLink("/proc/\(tgid)/exe") ?? ""
             process = ProcessState(pid: tgid, exe: exe, isTarget: isTarget(exe, count: false))
             processes[tgid] = process
+            // The launched process counts from its exec on (its set-up calls are syspect's).
+            if process.isTarget && (tgid != rootPid || rootExeced) { kernel?.setTarget(tgid, true) }
             processCount += 1
             addLive(tgid)
         }
@@ -336,7 +365,8 @@ final class TraceSession: @unchecked Sendable {
         }
         let (arch, number) = Self.classify(info)
         let process = thread.process
-        if arch == .x86_64, number < replacementTable.count, let value = replacementTable[number],
+        if arch == .x86_64, number >= 0, number < replacementTable.count,
+           let value = replacementTable[number] ?? interposer?.replacement(tid: tid, number: number, info: info),
            appliesPolicy(process, number) {
             _ = csy_skip_syscall(tid, value)
             interposed[number, default: 0] += 1
@@ -347,19 +377,32 @@ final class TraceSession: @unchecked Sendable {
             Ptrace.resume(Ptrace.cont, tid)
             return
         }
-        guard process.isTarget && plan.options.census else {
+        guard process.isTarget else {
             if arch == .x86_64 && LaunchPlan.execNumbers.contains(number) { thread.uncountedExec = number }
             Ptrace.resume(Ptrace.cont, tid)
             return
         }
-        census.call(arch, number)
-        if countFailures {
-            thread.pendingArch = arch
-            thread.pendingNumber = number
-            Ptrace.resume(Ptrace.syscall, tid)  // stop once more at this call's exit
-        } else {
-            Ptrace.resume(Ptrace.cont, tid)
+        var exitStop = false
+        if arch == .x86_64, number >= 0, number < decodeTable.count, decodeTable[number], let features {
+            thread.decodePending = features.observe(tid: tid, info: info)
+            exitStop = thread.decodePending
         }
+        if plan.options.census && tracerCounts(arch, number) {
+            census.call(arch, number)
+            if countFailures {
+                thread.pendingArch = arch
+                thread.pendingNumber = number
+                exitStop = true
+            }
+        }
+        Ptrace.resume(exitStop ? Ptrace.syscall : Ptrace.cont, tid)  // syscall: stop again at its exit
+    }
+
+    /// Whether the tracer counts this call itself: always with the ptrace census; with the
+    /// kernel census only exec calls (the exec into a target counts for it), i386 and x32.
+    @inline(__always)
+    private func tracerCounts(_ arch: Arch, _ number: Int) -> Bool {
+        kernel == nil || arch != .x86_64 || LaunchPlan.execNumbers.contains(number)
     }
 
     /// Whether the tracer applies the policy to this call of this process.
@@ -378,12 +421,14 @@ final class TraceSession: @unchecked Sendable {
 
     @inline(__always)
     private func syscallExitStop(_ tid: Int32, _ thread: ThreadState) {
-        if let arch = thread.pendingArch {
-            thread.pendingArch = nil
+        if thread.pendingArch != nil || thread.decodePending {
             var info = csy_syscall_info()
-            if csy_syscall_info(tid, &info) == 0, info.op == Ptrace.syscallInfoExit, info.is_error != 0 {
-                census.result(arch, thread.pendingNumber, info.rval)
+            if csy_syscall_info(tid, &info) == 0, info.op == Ptrace.syscallInfoExit {
+                if let arch = thread.pendingArch, info.is_error != 0 { census.result(arch, thread.pendingNumber, info.rval) }
+                if thread.decodePending { features?.observeExit(tid: tid, info: info) }
             }
+            thread.pendingArch = nil
+            thread.decodePending = false
         }
         Ptrace.resume(Ptrace.cont, tid)
     }
@@ -398,11 +443,13 @@ final class TraceSession: @unchecked Sendable {
             current.pendingArch = former.pendingArch
             current.pendingNumber = former.pendingNumber
             current.uncountedExec = former.uncountedExec
+            current.decodePending = former.decodePending
             current = threads[pid] ?? current
         }
         let process = current.process
         process.exe = ProgramPaths.readLink("/proc/\(pid)/exe") ?? process.exe
         process.isTarget = isTarget(process.exe, count: true)
+        kernel?.setTarget(process.pid, process.isTarget)
         if let exec = current.uncountedExec, process.isTarget, plan.options.census {
             census.call(.x86_64, exec)
         }
@@ -418,7 +465,10 @@ final class TraceSession: @unchecked Sendable {
     private func ended(_ tid: Int32, _ status: Int32) {
         threads.removeValue(forKey: tid)
         // A traced leader's exit is reported after its other threads': the process is gone.
-        if processes.removeValue(forKey: tid) != nil || tid == rootPid { removeLive(tid) }
+        if processes.removeValue(forKey: tid) != nil || tid == rootPid {
+            removeLive(tid)
+            kernel?.setTarget(tid, false)  // its pid may be reused
+        }
         guard tid == rootPid else { return }
         let code = csy_wifexited(status) != 0 ? csy_wexitstatus(status) : nil
         let signal = csy_wifsignaled(status) != 0 ? csy_wtermsig(status) : nil
@@ -435,12 +485,17 @@ final class TraceSession: @unchecked Sendable {
     private func finish() {
         if handshake != nil { settleLaunch(executed: false) }
         let values = plan.matcher.values
+        if let kernel {
+            kernel.collect(into: &census)
+            kernel.close()
+        }
         let result = TraceResult(
             exitCode: exitCode, termSignal: termSignal, timedOut: timedOut, killed: killRequested,
             census: census.entries(), targetsSeen: targetsSeen.sorted(),
             targetsNeverRun: plan.matcher.matchesEverything ? [] : values.filter { !targetValuesMatched.contains($0) },
             interposed: interposed, durationSeconds: Date().timeIntervalSince(started),
-            processCount: processCount, failuresCounted: countFailures)
+            processCount: processCount, failuresCounted: countFailures,
+            censusMethod: plan.censusMethod, censusNotice: plan.censusNotice)
         lock.lock()
         for fd in livePids.values where fd >= 0 { close(fd) }
         livePids.removeAll()

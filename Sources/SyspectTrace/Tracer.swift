@@ -90,6 +90,12 @@ struct LaunchPlan: @unchecked Sendable {
     /// x86-64 number → value the tracer makes it return (stub: -ENOSYS), for trapped calls.
     let replacements: [Int: Int64]
     let cloneFlags: Int32
+    /// How the census counts (nil: no census).
+    let censusMethod: CensusMethod?
+    /// The loaded eBPF census when `censusMethod` is `.ebpf` (the session closes it).
+    let kernelCensus: KernelCensus?
+    /// Why `auto` fell back to ptrace.
+    let censusNotice: String?
 
     static let execNumbers: Set<Int> = [59, 322]  // execve, execveat
 
@@ -104,21 +110,42 @@ struct LaunchPlan: @unchecked Sendable {
         for n in options.interposition.fake.keys { replacements[n] = options.interposition.fake[n] }
         for n in options.interposition.stub { replacements[n] = -Int64(ENOSYSValue) }
         self.replacements = replacements
-        filter = Self.filter(options, replacements)
         cloneFlags = Self.cloneFlags(options.sandbox)
+        (censusMethod, kernelCensus, censusNotice) = try Self.census(options)
+        filter = Self.filter(options, replacements, censusMethod)
     }
 
-    /// Census: trap everything (the tracer counts and applies the policy). Otherwise trap only
-    /// what the policy needs, and let the kernel apply what it can.
-    static func filter(_ options: LaunchOptions, _ replacements: [Int: Int64]) -> SeccompFilter {
+    /// Resolves `options.censusMethod`: loads the eBPF census when asked (or for `auto`, when
+    /// it can), else the ptrace census.
+    static func census(_ options: LaunchOptions) throws -> (CensusMethod?, KernelCensus?, String?) {
+        guard options.census else { return (nil, nil, nil) }
+        if options.censusMethod == .ptrace { return (.ptrace, nil, nil) }
+        do {
+            return (.ebpf, try KernelCensus(countFailures: options.countFailures), nil)
+        } catch {
+            if options.censusMethod == .ebpf { throw TraceError.kernelCensusUnavailable(error.description) }
+            return (.ptrace, nil, "eBPF census unavailable (\(error.description)): counting with ptrace, slower")
+        }
+    }
+
+    /// ptrace census: trap everything (the tracer counts and applies the policy). eBPF census:
+    /// trap what the tracer counts (exec, i386, x32) or interposes (a call the kernel skips is
+    /// never counted by eBPF). No census: trap only what the policy needs, and let the kernel
+    /// apply what it can. `decodeNumbers` are trapped in every case.
+    static func filter(_ options: LaunchOptions, _ replacements: [Int: Int64], _ census: CensusMethod?) -> SeccompFilter {
         let trace = FilterAction.trace(data: 0)
-        if options.census { return SeccompFilter(x86_64Default: trace, i386Default: trace, x32Default: trace) }
-        let rules = replacements.keys.sorted().map { n -> FilterRule in
+        if census == .ptrace { return SeccompFilter(x86_64Default: trace, i386Default: trace, x32Default: trace) }
+        var rules = replacements.keys.sorted().map { n -> FilterRule in
             let value = replacements[n]!
-            let inKernel = options.interposition.inKernel && !execNumbers.contains(n) && value <= 0 && value >= -4095
+            let inKernel = census == nil && options.interposition.inKernel && !execNumbers.contains(n)
+                && value <= 0 && value >= -4095
             return FilterRule(number: n, action: inKernel ? .errno(UInt16(-value)) : trace)
         }
-        return SeccompFilter(rules: rules)
+        rules = ArgumentInterposer.filterRules(options.interposition, kernelMayApply: census == nil) + rules
+        let traced = (census == .ebpf ? execNumbers : []).union(options.decodeNumbers)
+        rules += traced.subtracting(replacements.keys).sorted().map { FilterRule(number: $0, action: trace) }
+        let other: FilterAction = census == .ebpf ? trace : .allow
+        return SeccompFilter(rules: rules, i386Default: other, x32Default: other)
     }
 
     static func cloneFlags(_ sandbox: Sandbox?) -> Int32 {

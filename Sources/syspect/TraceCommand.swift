@@ -34,8 +34,13 @@ struct TraceCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Kill the whole tree after SECONDS.", valueName: "SECONDS"))
     var timeout: Double?
 
-    @Flag(help: "Count calls only, not failures (one stop per call instead of two: faster).")
+    @Flag(help: "Count calls only, not failures (ptrace: one stop per call instead of two; ebpf: no sys_exit program).")
     var noFailures = false
+
+    @Option(help: ArgumentHelp(
+        "How to count: ebpf (in the kernel: only exec, i386 and x32 calls stop at the tracer), ptrace (every call stops), or auto (ebpf when the kernel and privileges allow it, else ptrace with a notice).",
+        valueName: "METHOD"))
+    var censusMethod: CensusMethodChoice = .auto
 
     @Flag(help: "Run the command in fresh network, mount (/tmp, /proc), pid, IPC and UTS namespaces.")
     var sandbox = false
@@ -62,7 +67,7 @@ struct TraceCommand: ParsableCommand {
     func run() throws {
         let options = LaunchOptions(
             arguments: command, targets: targets, countFailures: !noFailures,
-            sandbox: sandbox ? Sandbox() : nil, timeout: timeout)
+            sandbox: sandbox ? Sandbox() : nil, timeout: timeout, censusMethod: censusMethod)
         let signals = SignalForwarder()
         let traced: TracedProcess
         do {
@@ -72,6 +77,7 @@ struct TraceCommand: ParsableCommand {
         }
         signals.onSignal { traced.kill() }
         let result = traced.wait()
+        if let notice = result.censusNotice { warn("syspect: notice: \(notice)") }
 
         for missing in result.targetsNeverRun {
             warn("warning: target '\(missing)' never ran (no executed program matched it)")
@@ -124,6 +130,8 @@ struct TraceCommand: ParsableCommand {
         FileHandle.standardError.write(Data((message + "\n").utf8))
     }
 }
+
+extension CensusMethodChoice: ExpressibleByArgument {}
 
 /// Turns SIGINT / SIGTERM into a callback (the tracer then kills the whole tree), remembering
 /// which signal came.

@@ -112,6 +112,57 @@ int csy_pidfd_kill(int pidfd, int sig);
 /// kill(2) / tgkill(2) without the Swift overlay's variadic concerns.
 int csy_kill(pid_t pid, int sig);
 
+// MARK: the in-kernel census (census_bpf.c)
+
+/// Syscall numbers the kernel census counts: 0 ..< CSY_BPF_MAX_NR (x86-64).
+#define CSY_BPF_MAX_NR 1024
+
+/// File descriptors of one in-kernel census (-1: not open). All are CLOEXEC.
+struct csy_bpf_census {
+    int targets;     ///< hash: tgid -> 1, the processes whose calls count
+    int calls;       ///< per-CPU array: number -> calls
+    int failures;    ///< hash: {number, errno} -> failed calls
+    int enter_prog, exit_prog;
+    int enter_link, exit_link;  ///< raw tracepoints sys_enter, sys_exit
+};
+
+/// Steps of csy_bpf_census_open, reported on failure.
+enum csy_bpf_stage {
+    CSY_BPF_STAGE_NONE = 0,
+    CSY_BPF_STAGE_MAPS = 1,
+    CSY_BPF_STAGE_LOAD = 2,
+    CSY_BPF_STAGE_ATTACH = 3,
+};
+
+/// One (number, errno) entry of the failure map.
+struct csy_bpf_failure {
+    uint32_t number;
+    uint32_t error;
+    uint64_t count;
+};
+
+/// Creates the maps, loads the programs (sys_exit's only with `count_failures`) and attaches
+/// them. The programs count every x86-64 call except execve/execveat of the processes in the
+/// target map, i386 calls (TS_COMPAT) and x32 numbers excluded. Returns 0, or -1 with errno and
+/// *stage; nothing stays open on failure. `log` (may be NULL) receives the verifier's log.
+int csy_bpf_census_open(struct csy_bpf_census *census, int count_failures, int *stage, char *log, size_t log_size);
+
+/// Adds (is_target != 0) or removes a tgid (of the initial pid namespace) in the target map.
+int csy_bpf_census_set_target(const struct csy_bpf_census *census, int tgid, int is_target);
+
+/// Sums the per-CPU call counters of numbers 0 ..< count into calls[]. 0 or -1 with errno.
+int csy_bpf_census_read_calls(const struct csy_bpf_census *census, uint64_t *calls, int count);
+
+/// Copies up to `max` failure entries; returns how many, or -1 with errno.
+int csy_bpf_census_read_failures(const struct csy_bpf_census *census, struct csy_bpf_failure *out, int max);
+
+/// Detaches the programs and closes every descriptor (safe to call twice).
+void csy_bpf_census_close(struct csy_bpf_census *census);
+
+/// 1 when this process runs in the initial pid namespace (its pids are the kernel's global
+/// ones, which the eBPF programs see).
+int csy_in_initial_pid_namespace(void);
+
 #ifdef __cplusplus
 }
 #endif
