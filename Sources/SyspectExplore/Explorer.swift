@@ -226,7 +226,12 @@ public final class Explorer {
     /// runs the baseline afresh) and stops.
     private func baseline() throws {
         let requests = (1...replicas).map { ProbeRequest(.baseline, replica: $0) }
-        if !exploration.census.isEmpty && requests.allSatisfy(journal.isFinished) { return }
+        if !exploration.census.isEmpty && requests.allSatisfy(journal.isFinished) {
+            // Resumed: the journaled baseline durations set the adaptive timeouts again.
+            let journaled = try store.probes(exploration: key).filter { $0.policy == ProbePolicy.baseline.key && $0.outcome == .pass }
+            applyAdaptiveTimeouts(ready: [], durations: journaled.map(\.durationSeconds))
+            return
+        }
         events(.phase(.baseline, snapshot(strategy: nil, traced: [])))
         var runs: [(ProbeRequest, ProbeRun)] = []
         try scheduler().run(census: true, next: {
@@ -252,19 +257,24 @@ public final class Explorer {
         }
         let neverRun = Set(runs.flatMap(\.1.targetsNeverRun))
         if !neverRun.isEmpty { throw ExploreError.targetsNeverRun(neverRun.sorted()) }
-        if options.strategy == .adaptive {
-            // Shorter runs: a server that has not opened its port 10× later than the slowest
-            // baseline start (at least 2 s), or a run 10× longer than the slowest baseline run
-            // (at least 5 s), is failing; the spec's timeouts stay the caps.
-            let ready = runs.compactMap(\.1.readySeconds).max()
-                .map { Explorer.adaptiveTimeout(spec: spec.readyTimeout, baseline: $0, floor: 2) } ?? spec.readyTimeout
-            let slowestRun = runs.map(\.1.durationSeconds).max() ?? spec.runTimeout
-            runner = runner.withTimeouts(
-                ready: ready, run: Explorer.adaptiveTimeout(spec: spec.runTimeout, baseline: slowestRun, floor: 5))
-        }
+        applyAdaptiveTimeouts(ready: runs.compactMap(\.1.readySeconds), durations: runs.map(\.1.durationSeconds))
         exploration.census = mergeCensus(runs.map(\.1.census))
         try store.updateExploration(exploration)
         for (request, run) in runs { try journalProbe(request, run, strategy: nil, traced: []) }
+    }
+
+    /// Shorter runs (adaptive only): a server that has not opened its port 10× later than the
+    /// slowest baseline start (at least 2 s), or a run 10× longer than the slowest baseline run
+    /// (at least 5 s), is failing; the spec's timeouts stay the caps. `ready` is empty when the
+    /// baseline was journaled by an earlier session (the journal keeps durations, not start-up
+    /// times): the slowest whole baseline run then bounds the start-up from above, so a resumed
+    /// session's ready timeout is never tighter than the first session's.
+    func applyAdaptiveTimeouts(ready: [Double], durations: [Double]) {
+        guard options.strategy == .adaptive, let slowestRun = durations.max() else { return }
+        let start = ready.max() ?? slowestRun
+        runner = runner.withTimeouts(
+            ready: Explorer.adaptiveTimeout(spec: spec.readyTimeout, baseline: start, floor: 2),
+            run: Explorer.adaptiveTimeout(spec: spec.runTimeout, baseline: slowestRun, floor: 5))
     }
 
     /// The final all-together run and, when it fails, the culprit search; resumable like the rest.

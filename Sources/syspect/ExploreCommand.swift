@@ -12,9 +12,10 @@ struct ExploreCommand: ParsableCommand {
         abstract: "Find which system calls an application needs under a workload, and which can be stubbed or faked.",
         discussion: """
             SPEC is an application spec file (YAML, see docs/explore.md). syspect runs the \
-            workload unmodified (baseline, with a census), then once per traced call stubbed \
-            (-ENOSYS) and once faked (returns 0), each replicated, each in fresh namespaces; then \
-            everything together, and when that fails it searches the conflicting calls. Every \
+            workload unmodified (baseline, with a census), then probes each traced call stubbed \
+            (-ENOSYS) and faked (returns 0), each probe replicated and in fresh namespaces (the \
+            default adaptive strategy tests likely-passing calls in groups; --strategy one-by-one \
+            probes every call alone); then everything together, and when that fails it searches the conflicting calls. Every \
             probe is journaled in the database: running the same spec again resumes.
 
             Exit status: 0 verdicts stored; 130/143 interrupted (SIGINT/SIGTERM; run again to \
@@ -35,9 +36,10 @@ struct ExploreCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Runs per policy (default: the spec's `replicas`, else 3).", valueName: "N"))
     var replicas: Int?
 
-    @Option(help: ArgumentHelp("Probe order and grouping: \(StrategyName.allCases.map(\.rawValue).joined(separator: ", ")).",
-                               valueName: "NAME"))
-    var strategy: StrategyName = .oneByOne
+    @Option(help: ArgumentHelp(
+        "Probe order and grouping: adaptive (default: group testing guided by the other applications' measurements in the database, replicas only where a result is still uncertain) or one-by-one (the paper's method, the reference; see docs/explore.md).",
+        valueName: "NAME"))
+    var strategy: StrategyName = .adaptive
 
     @Option(help: ArgumentHelp(
         "Folder for the probes' working directories and logs (not under /tmp). Default: $XDG_STATE_HOME/syspect/probes, else ~/.local/state/syspect/probes.",

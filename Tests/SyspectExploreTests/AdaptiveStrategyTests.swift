@@ -6,7 +6,7 @@ import Testing
 @Suite struct AdaptiveStrategyTests {
     /// Runs a strategy to the end against `truth` (does a policy pass?); returns verdicts and runs.
     func simulate(_ strategy: any ExplorationStrategy, traced: [Int], replicas: Int,
-                  truth: (ProbePolicy, Int) -> Bool) -> (verdicts: [Int: Verdict], runs: Int) {
+                  truth: (ProbePolicy, Int) -> Bool) -> (verdicts: [Int: Verdict], runs: Int, journal: Journal) {
         var journal = Journal()
         var runs = 0
         while true {
@@ -18,7 +18,7 @@ import Testing
                 runs += 1
             }
         }
-        return (strategy.verdicts(StrategyContext(traced: traced, replicas: replicas, journal: journal)), runs)
+        return (strategy.verdicts(StrategyContext(traced: traced, replicas: replicas, journal: journal)), runs, journal)
     }
 
     /// A policy passes when none of its stubs is in `badStub` and none of its fakes in `badFake`.
@@ -68,12 +68,49 @@ import Testing
         #expect(adaptive.verdicts[5] == .fake)
     }
 
+    /// Scripted outcomes: each (policy, replica) fails with probability 1/4, drawn from a hash
+    /// of the seed, the policy and the replica (any replica may fail, groups and singles alike).
+    func randomTruth(seed: Int) -> (ProbePolicy, Int) -> Bool {
+        { policy, replica in UInt64(stableHash("\(seed)|\(policy.key)|\(replica)"), radix: 16)! % 4 != 0 }
+    }
+
+    /// The replica gate (replica 1 first, the others only after it passed) never turns a failing
+    /// policy into a pass: on 300 random outcome tables, every call the adaptive strategy lets
+    /// pass in a mode is backed by a policy of that mode holding it whose EVERY replica ran and
+    /// passed; without groups (no priors) its verdicts are exactly one-by-one's.
+    @Test func theReplicaGateNeverLoosensTheConservativeMerge() {
+        let traced = Array(0..<6)
+        let grouping = priors(Dictionary(uniqueKeysWithValues: traced.map { ($0, 0.95) }))
+        for seed in 0..<300 {
+            let truth = randomTruth(seed: seed)
+            let reference = simulate(OneByOneStrategy(), traced: traced, replicas: 3, truth: truth)
+            let alone = simulate(AdaptiveStrategy(), traced: traced, replicas: 3, truth: truth)
+            #expect(alone.verdicts == reference.verdicts, "seed \(seed)")
+            let grouped = simulate(AdaptiveStrategy(priors: grouping), traced: traced, replicas: 3, truth: truth)
+            #expect(grouped.verdicts.count == traced.count, "seed \(seed): undecided calls")
+            for (n, verdict) in grouped.verdicts {
+                for mode in Mode.allCases where mode == .stub ? verdict.canStub : verdict.canFake {
+                    let backed = grouped.journal.outcomes.contains { key, replicas in
+                        guard let policy = ProbePolicy(key: key), !policy.isBaseline else { return false }
+                        let members = mode == .stub ? policy.stub : policy.fake
+                        return members.contains(n) && (1...3).allSatisfy { replicas[$0] == .pass }
+                    }
+                    #expect(backed, "seed \(seed): \(mode) \(n) passes without a fully passing policy")
+                    // A failing replica of the call's own single policy always wins.
+                    #expect(grouped.journal.status(.single(n, mode), replicas: 3) != .failed, "seed \(seed)")
+                }
+            }
+        }
+    }
+
     @Test func groupsFollowThePriors() {
-        let strategy = AdaptiveStrategy(priors: priors([1: 0.9, 2: 0.9, 3: 0.2, 4: 0.9, 5: 0.9, 6: 0.9, 7: 0.9]),
-                                        groupConfidence: 0.7)
-        // 3 (prior < 0.5) and 8 (no data) alone; the others packed while the joint prior stays
-        // ≥ 0.7: 1,2,4 (0.729), then 5 would make 0.656 → a new group 5,6,7.
-        #expect(strategy.initialGroups([1, 2, 3, 4, 5, 6, 7, 8], .stub) == [[3], [1, 2, 4], [8], [5, 6, 7]])
+        let strategy = AdaptiveStrategy(priors: priors([1: 0.6, 2: 0.99, 3: 0.2, 4: 0.95, 5: 0.7, 6: 0.95]),
+                                        groupConfidence: 0.5)
+        // Most likely first (ties by number): 2, 4, 6, 5 (joint 0.63); 1 would make 0.38 < 0.5
+        // → a new group; 3 (prior < 0.5) and 8 (no data) alone, after the groups.
+        #expect(strategy.initialGroups([1, 2, 3, 4, 5, 6, 8], .stub) == [[2, 4, 6, 5], [1], [3], [8]])
+        let small = AdaptiveStrategy(priors: strategy.priors, groupConfidence: 0.5, maxGroup: 2)
+        #expect(small.initialGroups([1, 2, 3, 4, 5, 6, 8], .stub) == [[2, 4], [6, 5], [1], [3], [8]])
     }
 
     @Test func priorsCountOneVotePerApplication() {
