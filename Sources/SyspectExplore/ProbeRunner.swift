@@ -26,6 +26,8 @@ public struct ProbeRun: Sendable {
     public var outputTail: String
     /// Seconds from launch until the ready port accepted a connection (servers with `ready.port`).
     public var readySeconds: Double?
+    /// Resource use of the application tree while the workload ran (`ResourceSampler`).
+    public var resources: ResourceUsage?
 
     public init(
         outcome: ProbeOutcome, reason: String, exitStatus: Int32? = nil, durationSeconds: Double = 0,
@@ -118,11 +120,14 @@ public struct ProbeRunner: ProbeRunning {
             run.durationSeconds = Date().timeIntervalSince(started)
             return run
         }
+        let sampler = ResourceSampler(root: process.pid)
+        sampler.start()
         if let script = spec.script {
-            runWithScript(script, process: process, directory: dir, into: &run)
+            runWithScript(script, process: process, directory: dir, into: &run, sampler: sampler)
         } else {
             runCommandAsWorkload(process: process, directory: dir, into: &run)
         }
+        run.resources = sampler.stop()  // (already stopped when the test script ended)
         run.durationSeconds = Date().timeIntervalSince(started)
         return run
     }
@@ -190,7 +195,8 @@ public struct ProbeRunner: ProbeRunning {
 
     // MARK: - A server and its test script
 
-    func runWithScript(_ script: String, process: TracedProcess, directory: String, into run: inout ProbeRun) {
+    func runWithScript(_ script: String, process: TracedProcess, directory: String, into run: inout ProbeRun,
+                       sampler: ResourceSampler? = nil) {
         let launched = Date()
         if let failure = waitUntilReady(process, directory: directory) {
             stop(process)
@@ -221,6 +227,7 @@ public struct ProbeRunner: ProbeRunning {
         if case .port = spec.ready { run.readySeconds = Date().timeIntervalSince(launched) }
 
         let verdict = watchScript(child, process: process, directory: directory)
+        _ = sampler?.stop()  // resources while the workload ran, not while the application stops
         stop(process)  // ends the PID namespace: the script's whole tree dies with it
         let result = process.wait()
         let status = child.exitStatus

@@ -34,6 +34,8 @@ public struct AppSpec: Sendable, Hashable {
     public var replicas: Int
     public var environment: [String: String]
     public var metricDirection: MetricDirection
+    /// What the test script's metric is, e.g. "requests/s" (`metric.name`; for display).
+    public var metricName: String?
     /// The directory holding the spec file (relative paths are resolved against it).
     public var directory: String
     /// The spec file's text (stored with the exploration so a result can be reproduced).
@@ -43,7 +45,8 @@ public struct AppSpec: Sendable, Hashable {
         name: String, workload: String, kind: WorkloadKind, command: [String], targets: [String],
         script: String? = nil, ready: Readiness? = nil, readyTimeout: Double = 10,
         runTimeout: Double = 60, replicas: Int = 3, environment: [String: String] = [:],
-        metricDirection: MetricDirection = .higher, directory: String, text: String = ""
+        metricDirection: MetricDirection = .higher, directory: String, text: String = "",
+        metricName: String? = nil
     ) {
         self.name = name
         self.workload = workload
@@ -57,6 +60,7 @@ public struct AppSpec: Sendable, Hashable {
         self.replicas = replicas
         self.environment = environment
         self.metricDirection = metricDirection
+        self.metricName = metricName
         self.directory = directory
         self.text = text
     }
@@ -226,8 +230,15 @@ private struct SpecReader {
         }
 
         var direction = MetricDirection.higher
+        var metricName: String?
         if let node = top["metric"] {
-            let metric = try mapping(node, "metric", allowed: ["better"])
+            let metric = try mapping(node, "metric", allowed: ["better", "name"])
+            if let n = metric["name"] {
+                guard let v = n.scalar?.string, !v.trimmingCharacters(in: .whitespaces).isEmpty else {
+                    throw fail(n, "`metric.name` must be a non-empty string saying what the number is, e.g. requests/s")
+                }
+                metricName = v
+            }
             if let n = metric["better"] {
                 guard let v = n.scalar?.string, let d = MetricDirection(rawValue: v) else {
                     throw fail(n, "`metric.better` must be higher or lower")
@@ -240,7 +251,7 @@ private struct SpecReader {
             name: name, workload: workloadName, kind: kind, command: resolvedCommand, targets: targets,
             script: script, ready: ready, readyTimeout: readyTimeout, runTimeout: runTimeout,
             replicas: replicas, environment: environment, metricDirection: direction,
-            directory: directory, text: text)
+            directory: directory, text: text, metricName: metricName)
     }
 
     // MARK: - Node helpers

@@ -260,12 +260,13 @@ open class SQLResultStore: ResultStore, @unchecked Sendable {
                 [SQLValue(p.exploration), SQLValue(p.policy), SQLValue(p.replica), SQLValue(p.outcome.rawValue),
                  SQLValue(p.reason), SQLValue(p.exitStatus.map(Int.init)), SQLValue(p.durationSeconds),
                  SQLValue(p.metric), SQLValue(p.startedAt)])
+            try writeProbeResources(p, db)
         }
     }
 
     public func probes(exploration key: String) throws -> [ProbeRecord] {
         try database.read { db in
-            try db.query(
+            try withProbeResources(key, db, try db.query(
                 """
                 SELECT policy, replica, outcome, reason, exit_status, duration_seconds, metric, started_at
                 FROM probe WHERE exploration_key = ? ORDER BY started_at, policy, replica
@@ -277,7 +278,7 @@ open class SQLResultStore: ResultStore, @unchecked Sendable {
                     exitStatus: try row.optionalInt(4).map { Int32(truncatingIfNeeded: $0) },
                     durationSeconds: try row.double(5), metric: try row.optionalDouble(6),
                     startedAt: try row.date(7))
-            }
+            })
         }
     }
 

@@ -33,6 +33,7 @@ public enum StoreSchema {
     /// Every migration, in order.
     public static let migrations: [Migration] = [
         Migration(version: 1, name: "initial", statements: initial),
+        Migration(version: 3, name: "impact", statements: impact),
     ]
 
     /// The version this build writes and understands.
@@ -143,6 +144,83 @@ public enum StoreSchema {
                 metric DOUBLE PRECISION,
                 started_at DOUBLE PRECISION NOT NULL,
                 PRIMARY KEY (exploration_key, policy, replica)
+            )
+            """,
+        ]
+    }
+
+    // MARK: - Version 3
+
+    /// Resource use per probe (sampled from /proc while the workload ran), and the impact
+    /// analysis: its journal of interleaved baseline/policy runs and its results per
+    /// (exploration, syscall, mode), one comparison row per measure (docs/impact.md).
+    private static func impact(_ d: SQLDialect) -> [String] {
+        let resources = """
+            peak_rss_bytes BIGINT, peak_hwm_bytes BIGINT, peak_fds INTEGER, cpu_seconds DOUBLE PRECISION,
+            resource_wall_seconds DOUBLE PRECISION, peak_processes INTEGER, samples INTEGER,
+            sampler_cpu_seconds DOUBLE PRECISION
+            """
+        return [
+            """
+            CREATE TABLE probe_resources (
+                exploration_key TEXT NOT NULL,
+                policy TEXT NOT NULL,
+                replica INTEGER NOT NULL,
+                \(resources),
+                PRIMARY KEY (exploration_key, policy, replica),
+                FOREIGN KEY (exploration_key, policy, replica)
+                    REFERENCES probe(exploration_key, policy, replica) ON DELETE CASCADE
+            )
+            """,
+            """
+            CREATE TABLE impact_run (
+                exploration_key TEXT NOT NULL REFERENCES exploration(key) ON DELETE CASCADE,
+                syscall INTEGER NOT NULL CHECK (syscall >= 0),
+                mode TEXT NOT NULL CHECK (mode IN ('stub', 'fake')),
+                arm TEXT NOT NULL CHECK (arm IN ('baseline', 'policy')),
+                run INTEGER NOT NULL CHECK (run >= 1),
+                outcome TEXT NOT NULL CHECK (outcome IN ('pass', 'fail', 'error')),
+                reason TEXT NOT NULL,
+                metric DOUBLE PRECISION,
+                duration_seconds DOUBLE PRECISION NOT NULL,
+                started_at DOUBLE PRECISION NOT NULL,
+                \(resources),
+                PRIMARY KEY (exploration_key, syscall, mode, arm, run)
+            )
+            """,
+            """
+            CREATE TABLE impact_result (
+                exploration_key TEXT NOT NULL REFERENCES exploration(key) ON DELETE CASCADE,
+                syscall INTEGER NOT NULL CHECK (syscall >= 0),
+                mode TEXT NOT NULL CHECK (mode IN ('stub', 'fake')),
+                app TEXT NOT NULL,
+                baseline_runs INTEGER NOT NULL,
+                policy_runs INTEGER NOT NULL,
+                policy_failures INTEGER NOT NULL,
+                test TEXT NOT NULL,
+                alpha DOUBLE PRECISION NOT NULL,
+                threshold DOUBLE PRECISION NOT NULL,
+                metric_better TEXT NOT NULL CHECK (metric_better IN ('higher', 'lower')),
+                metric_name TEXT,
+                measured_at DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (exploration_key, syscall, mode)
+            )
+            """,
+            "CREATE INDEX impact_result_app ON impact_result (app)",
+            """
+            CREATE TABLE impact_comparison (
+                exploration_key TEXT NOT NULL,
+                syscall INTEGER NOT NULL,
+                mode TEXT NOT NULL,
+                measure TEXT NOT NULL CHECK (measure IN ('metric', 'fds', 'memory', 'cpu', 'wall')),
+                baseline_mean DOUBLE PRECISION NOT NULL,
+                policy_mean DOUBLE PRECISION NOT NULL,
+                relative_change DOUBLE PRECISION,
+                p_value DOUBLE PRECISION,
+                flagged INTEGER NOT NULL,
+                PRIMARY KEY (exploration_key, syscall, mode, measure),
+                FOREIGN KEY (exploration_key, syscall, mode)
+                    REFERENCES impact_result(exploration_key, syscall, mode) ON DELETE CASCADE
             )
             """,
         ]

@@ -21,8 +21,8 @@ struct ExploreCommand: ParsableCommand {
             Exit status: 0 verdicts stored; 130/143 interrupted (SIGINT/SIGTERM; run again to \
             resume); 2 bad spec file; 3 the workload fails or is flaky \
             without interposition, or a target never runs; 4 probes cannot be launched \
-            (ptrace/seccomp/namespaces not permitted, command not found); 1 database error; \
-            64 usage error.
+            (ptrace/seccomp/namespaces not permitted, command not found); 5 --impact could not \
+            run (verdicts stored; see docs/impact.md); 1 database error; 64 usage error.
             """)
 
     @Argument(help: ArgumentHelp("The application spec file (YAML).", valueName: "SPEC"))
@@ -45,6 +45,8 @@ struct ExploreCommand: ParsableCommand {
         "Folder for the probes' working directories and logs (not under /tmp). Default: $XDG_STATE_HOME/syspect/probes, else ~/.local/state/syspect/probes.",
         valueName: "DIR"))
     var workDir: String?
+
+    @OptionGroup var impact: ImpactOptionGroup
 
     enum Status {
         static let badSpec: Int32 = 2
@@ -72,9 +74,11 @@ struct ExploreCommand: ParsableCommand {
         let interruptions = Self.exitOnInterrupt()
         defer { interruptions.forEach { $0.cancel() } }
         let result: ExploreResult
+        let runner: any ProbeRunning
         do {
             let explorer = try Explorer(spec: appSpec, store: database, options: options)
             result = try explorer.run(events: progress.handle)
+            runner = explorer.runner
         } catch let error as ExploreError {
             progress.finish()
             switch error {
@@ -90,6 +94,10 @@ struct ExploreCommand: ParsableCommand {
             print("also called through other ABIs (not probed): " + names.joined(separator: ", "))
         }
         print("this session ran \(result.sessionProbes) probes; stored in \(try store.location())")
+        if impact.enabled {
+            impact.run(spec: appSpec, store: database, exploration: result.exploration.key,
+                       verdicts: result.measurement.verdicts, runner: runner)
+        }
     }
 
     /// Ctrl-C / SIGTERM: say that nothing finished is lost, exit 130 / 143. (The probes in flight

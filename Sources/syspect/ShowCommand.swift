@@ -24,6 +24,9 @@ struct ShowCommand: ParsableCommand {
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
+    @Flag(help: "Show the performance and resource impact of the stubs and fakes (`explore --impact`, like the paper's Table 2).")
+    var impact = false
+
     @OptionGroup var store: StoreOptions
 
     func run() throws {
@@ -39,6 +42,7 @@ struct ShowCommand: ParsableCommand {
             throw ExitCode(1)
         }
         let explorations = try database.explorations(app: app)
+        if impact { return try showImpact(measurements, explorations: explorations, database) }
         var documents: [ShowDocument] = []
         var text = ""
         for measurement in measurements {
