@@ -3,6 +3,7 @@
 # (issue 7), measured side by side in ONE run, with the verdicts compared syscall by syscall.
 #
 #   benchmarks/explore-speed.sh [-o DIR] [--syspect BIN] [--loupedb DIR] [--fast "ARGS"] [APP ...]
+#   benchmarks/explore-speed.sh report [-o DIR] [--syspect BIN] [APP ...]
 #   benchmarks/explore-speed.sh levers [-o DIR] [--syspect BIN] [--loupedb DIR] [--jobs "1 2 3 4"] [APP]
 #
 # compare (default apps: redis nginx; APP = examples/APP/APP.yaml). For each app, one after the
@@ -19,6 +20,7 @@
 #   by `syspect show`), the ratio fast/reference (goal <= 0.25), and the per-syscall verdict
 #   agreement (goal >= 98%) with every differing syscall and both verdicts. The load average is
 #   printed next to each run (the machine is shared).
+# report: prints the compare table again from the databases and timings kept in DIR.
 #
 # levers: the separate levers on one app (default redis), each in a fresh database:
 #   fewer runs  adaptive with loupedb priors vs adaptive with an EMPTY database (no priors);
@@ -42,7 +44,7 @@ fast_args=""
 loupedb=${SYSPECT_LOUPEDB:-$repo/../shared/loupedb}
 jobs_list="1 2 3 4"
 mode=compare
-[ "${1:-}" = levers ] && { mode=levers; shift; }
+case ${1:-} in levers|report) mode=$1; shift ;; esac
 apps=()
 while [ $# -gt 0 ]; do
   case $1 in
@@ -51,7 +53,7 @@ while [ $# -gt 0 ]; do
     --fast) fast_args=$2; shift 2 ;;
     --loupedb) loupedb=$2; shift 2 ;;
     --jobs) jobs_list=$2; shift 2 ;;
-    -h|--help) sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,37p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "explore-speed: unknown option $1 (see --help)" >&2; exit 2 ;;
     *) apps+=("$1"); shift ;;
   esac
@@ -75,7 +77,7 @@ spec_of() { local s=$repo/examples/$1/$1.yaml; [ -f "$s" ] || { echo "explore-sp
 fresh_db() {
   local db=$out/$1.sqlite
   rm -f "$db" "$db-wal" "$db-shm"
-  if [ "${2:-}" != empty ] && ! "$syspect" db import-loupedb "$loupedb" --db "$db" >/dev/null; then
+  if [ "${2:-}" != empty ] && ! "$syspect" db import-loupedb "$loupedb" --db "$db" >"$out/import.log" 2>&1; then
     echo "explore-speed: cannot import $loupedb into $db" >&2; exit 3
   fi
   echo "$db"
@@ -93,11 +95,12 @@ explore() {
   fi
   end=$(date +%s.%N)
   echo "  [$name] load $(load) after" >&2
-  awk -v a="$start" -v b="$end" 'BEGIN{printf "%.1f", b-a}'
+  awk -v a="$start" -v b="$end" 'BEGIN{printf "%.1f", b-a}' | tee "$out/$name.seconds"
 }
 
-# show APP DB: the `syspect show --json` document of APP's (only) workload.
-show() { "$syspect" show "$1" --json --db "$2" | jq '.[0]'; }
+# show APP DB: the `syspect show --json` document of APP's syspect measurement (the database
+# also holds the imported loupedb measurements of APP: source loupedb:...).
+show() { "$syspect" show "$1" --json --db "$2" | jq '[.[] | select(.source == "syspect")][0]'; }
 
 # verdicts JSON: "name<TAB>verdict" lines, sorted.
 verdicts() { jq -r '.syscalls[] | [.name, .verdict] | @tsv' <<<"$1" | sort; }
@@ -121,9 +124,16 @@ compare_app() {
   ref_db=$(fresh_db "$app-reference")
   fast_db=$(fresh_db "$app-fast")
   echo "  leave-one-out: the fast run ignores $app's own loupedb measurements ($(excluded_rows "$fast_db" "$app") verdict rows)"
-  ref_s=$(explore "$app-reference" "$ref_db" "$spec" --strategy one-by-one --jobs 1)
+  explore "$app-reference" "$ref_db" "$spec" --strategy one-by-one --jobs 1 >/dev/null
   # shellcheck disable=SC2086
-  fast_s=$(explore "$app-fast" "$fast_db" "$spec" $fast_args)
+  explore "$app-fast" "$fast_db" "$spec" $fast_args >/dev/null
+  summarize_app "$app"
+}
+
+# summarize_app APP: the comparison table from the databases and timings in DIR.
+summarize_app() {
+  local app=$1 ref_db=$out/$1-reference.sqlite fast_db=$out/$1-fast.sqlite ref fast ref_s fast_s
+  ref_s=$(cat "$out/$app-reference.seconds"); fast_s=$(cat "$out/$app-fast.seconds")
   ref=$(show "$app" "$ref_db"); fast=$(show "$app" "$fast_db")
   local rp fp rs fs
   rp=$(jq .exploration.probeCount <<<"$ref"); fp=$(jq .exploration.probeCount <<<"$fast")
@@ -131,6 +141,7 @@ compare_app() {
   printf '  %-10s %-34s %9s %7s  %s\n' run configuration "wall (s)" probes "probe durations (excl. baseline)"
   printf '  %-10s %-34s %9s %7s  %s\n' reference "$rs --jobs 1" "$ref_s" "$rp" "$(durations "$ref_db")"
   printf '  %-10s %-34s %9s %7s  %s\n' fast "$fs (defaults${fast_args:+ + $fast_args})" "$fast_s" "$fp" "$(durations "$fast_db")"
+  echo "  traced: reference $(jq .counts.traced <<<"$ref"), fast $(jq .counts.traced <<<"$fast")"
   local ratio
   ratio=$(awk -v f="$fast_s" -v r="$ref_s" 'BEGIN{printf "%.3f", f/r}')
   echo "  ratio fast/reference: $ratio (goal <= 0.25); probes $(awk -v f="$fp" -v r="$rp" 'BEGIN{printf "%.3f", f/r}')"
@@ -170,6 +181,6 @@ levers_app() {
 missed=0
 echo "explore-speed $(date -u +%FT%TZ) $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo "$repo") syspect=$syspect"
 for app in "${apps[@]}"; do
-  if [ $mode = compare ]; then compare_app "$app"; else levers_app "$app"; fi
+  case $mode in compare) compare_app "$app" ;; report) summarize_app "$app" ;; levers) levers_app "$app" ;; esac
 done
 exit $missed

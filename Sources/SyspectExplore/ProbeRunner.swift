@@ -53,7 +53,9 @@ public protocol ProbeRunning: Sendable {
     /// `.error` outcome with its reason.
     func run(_ request: ProbeRequest, census: Bool) -> ProbeRun
     /// The same runner with shorter timeouts (the adaptive strategy shortens the spec's
-    /// `timeouts` once the baseline showed how long a passing run takes).
+    /// `timeouts` once the baseline showed how long a passing run takes). `ProbeRunner` also
+    /// drops the stop grace: the outcome is decided when the script ends, and only census
+    /// probes (the baseline, which runs before) need the shutdown calls.
     func withTimeouts(ready: Double, run: Double) -> any ProbeRunning
 }
 
@@ -94,6 +96,7 @@ public struct ProbeRunner: ProbeRunning {
         var copy = self
         copy.spec.readyTimeout = ready
         copy.spec.runTimeout = run
+        copy.stopGrace = 0
         return copy
     }
 
