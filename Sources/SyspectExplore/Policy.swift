@@ -1,3 +1,5 @@
+import SyspectCore
+
 /// How a system call is interposed in a probe.
 public enum Mode: String, Sendable, Hashable, Codable, CaseIterable, Comparable {
     /// Not executed; returns -ENOSYS.
@@ -18,14 +20,28 @@ public enum Mode: String, Sendable, Hashable, Codable, CaseIterable, Comparable 
 /// | one call stubbed / faked | `stub:41` / `fake:41` |
 /// | several calls, one mode | `group:stub:3,5,7` |
 /// | calls in both modes (final run, culprit search) | `set:stub=3,5;fake=7` |
+/// | one call faked with its `FakeValues` table value | `plausible:1` |
+/// | one sub-feature stubbed / faked, the rest of its call running | `stub@fcntl:cmd=F_SETFD` / `fake@fcntl:cmd=F_SETFD` |
+/// | one pseudo-file absent (ENOENT) / stubbed (ENOSYS) | `absent@/proc/self/status` / `stub@/proc/self/status` |
 public struct ProbePolicy: Sendable, Hashable, Codable, CustomStringConvertible {
     public var stub: Set<Int>
     public var fake: Set<Int>
+    /// A probe of one thing finer than a whole call (or of a non-zero fake value); when set,
+    /// `stub` and `fake` are empty.
+    public var target: ProbeTarget?
 
     public init(stub: Set<Int> = [], fake: Set<Int> = []) {
         precondition(stub.isDisjoint(with: fake), "a call is either stubbed or faked, not both")
         self.stub = stub
         self.fake = fake
+        self.target = nil
+    }
+
+    /// A probe of one sub-feature, pseudo-file or fake value alone.
+    public init(target: ProbeTarget) {
+        self.stub = []
+        self.fake = []
+        self.target = target
     }
 
     public static let baseline = ProbePolicy()
@@ -49,8 +65,8 @@ public struct ProbePolicy: Sendable, Hashable, Codable, CustomStringConvertible 
         self.init(stub: stub, fake: fake)
     }
 
-    public var isBaseline: Bool { stub.isEmpty && fake.isEmpty }
-    public var count: Int { stub.count + fake.count }
+    public var isBaseline: Bool { stub.isEmpty && fake.isEmpty && target == nil }
+    public var count: Int { stub.count + fake.count + (target == nil ? 0 : 1) }
 
     public var assignments: [Assignment] {
         (stub.map { Assignment($0, .stub) } + fake.map { Assignment($0, .fake) }).sorted()
@@ -58,6 +74,7 @@ public struct ProbePolicy: Sendable, Hashable, Codable, CustomStringConvertible 
 
     public var key: String {
         func list(_ s: Set<Int>) -> String { s.sorted().map(String.init).joined(separator: ",") }
+        if let target { return target.key }
         switch (stub.count, fake.count) {
         case (0, 0): return "baseline"
         case (1, 0): return "stub:\(stub.first!)"
@@ -70,8 +87,13 @@ public struct ProbePolicy: Sendable, Hashable, Codable, CustomStringConvertible 
 
     public var description: String { key }
 
-    /// Parses a canonical key (the inverse of `key`); nil for anything else.
-    public init?(key: String) {
+    /// Parses a canonical key (the inverse of `key`); nil for anything else. A sub-feature key
+    /// names its feature only: it parses back when `features` (the census) holds that feature.
+    public init?(key: String, features: [SubFeature] = []) {
+        if let target = ProbeTarget(key: key, features: features) {
+            self.init(target: target)
+            return
+        }
         func numbers(_ text: Substring) -> Set<Int>? {
             if text.isEmpty { return [] }
             var result: Set<Int> = []

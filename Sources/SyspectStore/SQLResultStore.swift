@@ -282,6 +282,76 @@ open class SQLResultStore: ResultStore, @unchecked Sendable {
         }
     }
 
+    // MARK: - Sub-features, pseudo-files, fake values (issue 5)
+
+    public func saveFindings(_ f: FeatureFindings, exploration key: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        func json<T: Encodable>(_ value: T) throws -> SQLValue { SQLValue(String(decoding: try encoder.encode(value), as: UTF8.self)) }
+        let k = SQLValue(key)
+        let features = try f.features.map { x -> [SQLValue] in
+            let feature = x.use.feature
+            return [k, SQLValue(feature.key), SQLValue(feature.syscall), SQLValue(feature.argument), SQLValue(feature.name),
+                    try json(feature.match), SQLValue(x.use.calls), SQLValue(x.use.failures), SQLValue(x.verdict?.rawValue)]
+        }
+        let files = try f.files.map { x -> [SQLValue] in
+            [k, SQLValue(x.use.path), try json(x.use.calls), SQLValue(x.use.failures),
+             SQLValue(x.absentPasses.map { $0 ? 1 : 0 }), SQLValue(x.stubPasses.map { $0 ? 1 : 0 })]
+        }
+        let values = f.fakeValues.sorted { $0.key < $1.key }.map { [k, SQLValue($0.key), SQLValue($0.value.text)] }
+        try database.write { db in
+            let known = try db.query("SELECT 1 FROM exploration WHERE key = ?", [k])
+            guard !known.isEmpty else { throw StoreError.unknownExploration(key) }
+            for table in ["feature_finding", "file_finding", "fake_value"] {
+                try db.execute("DELETE FROM \(table) WHERE exploration_key = ?", [k])
+            }
+            try insertRows(into: "feature_finding", columns: ["exploration_key", "feature_key", "syscall", "argument", "name",
+                                                              "match_json", "calls", "failures", "verdict"], features, db)
+            try insertRows(into: "file_finding", columns: ["exploration_key", "path", "calls_json", "failures",
+                                                           "absent_passes", "stub_passes"], files, db)
+            try insertRows(into: "fake_value", columns: ["exploration_key", "syscall", "rule"], values, db)
+        }
+    }
+
+    public func findings(exploration key: String) throws -> FeatureFindings {
+        let decoder = JSONDecoder()
+        func decode<T: Decodable>(_ type: T.Type, _ text: String, _ what: String) throws -> T {
+            do { return try decoder.decode(type, from: Data(text.utf8)) } catch {
+                throw StoreError.corrupt("\(what) of exploration '\(key)' is not valid JSON")
+            }
+        }
+        func passes(_ value: Int?) -> Bool? { value.map { $0 != 0 } }
+        return try database.read { db in
+            var result = FeatureFindings()
+            for row in try db.query(
+                "SELECT syscall, argument, name, match_json, calls, failures, verdict FROM feature_finding WHERE exploration_key = ? ORDER BY syscall, argument, name",
+                [SQLValue(key)])
+            {
+                let feature = SubFeature(syscall: try row.int(0), argument: try row.string(1), name: try row.string(2),
+                                         match: try decode(FeatureMatch.self, try row.string(3), "a sub-feature match"))
+                result.features.append(FeatureFinding(
+                    use: FeatureUse(feature: feature, calls: try row.int(4), failures: try row.int(5)),
+                    verdict: try row.optionalString(6) == nil ? nil : try row.value(6, as: Verdict.self)))
+            }
+            for row in try db.query(
+                "SELECT path, calls_json, failures, absent_passes, stub_passes FROM file_finding WHERE exploration_key = ? ORDER BY path",
+                [SQLValue(key)])
+            {
+                result.files.append(FileFinding(
+                    use: PseudoFileUse(path: try row.string(0), calls: try decode([String: Int].self, try row.string(1), "pseudo-file calls"),
+                                       failures: try row.int(2)),
+                    absentPasses: passes(try row.optionalInt(3)), stubPasses: passes(try row.optionalInt(4))))
+            }
+            for row in try db.query("SELECT syscall, rule FROM fake_value WHERE exploration_key = ?", [SQLValue(key)]) {
+                guard let rule = FakeValueRule(text: try row.string(1)) else {
+                    throw StoreError.corrupt("fake value '\(try row.string(1))' of exploration '\(key)' is not a known rule")
+                }
+                result.fakeValues[try row.int(0)] = rule
+            }
+            return result
+        }
+    }
+
     // MARK: - Administration
 
     /// Backend, location, schema version and row counts, for `syspect db info`.

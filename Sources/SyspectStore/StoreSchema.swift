@@ -33,6 +33,7 @@ public enum StoreSchema {
     /// Every migration, in order.
     public static let migrations: [Migration] = [
         Migration(version: 1, name: "initial", statements: initial),
+        Migration(version: 2, name: "features-and-files", statements: featuresAndFiles),
         Migration(version: 3, name: "impact", statements: impact),
     ]
 
@@ -144,6 +145,50 @@ public enum StoreSchema {
                 metric DOUBLE PRECISION,
                 started_at DOUBLE PRECISION NOT NULL,
                 PRIMARY KEY (exploration_key, policy, replica)
+            )
+            """,
+        ]
+    }
+
+    // MARK: - Version 2
+
+    /// Per exploration: the sub-feature census with each probed sub-feature's verdict, the
+    /// pseudo-file census with whether absent (ENOENT) / stub (ENOSYS) passed, and the non-zero
+    /// fake values that made a fake work (issue 5, docs/explore.md).
+    private static func featuresAndFiles(_ d: SQLDialect) -> [String] {
+        [
+            """
+            CREATE TABLE feature_finding (
+                exploration_key TEXT NOT NULL REFERENCES exploration(key) ON DELETE CASCADE,
+                feature_key TEXT NOT NULL,
+                syscall INTEGER NOT NULL CHECK (syscall >= 0),
+                argument TEXT NOT NULL,
+                name TEXT NOT NULL,
+                match_json TEXT NOT NULL,
+                calls BIGINT NOT NULL,
+                failures BIGINT NOT NULL,
+                verdict TEXT CHECK (verdict IN ('required', 'stub', 'fake', 'either')),
+                PRIMARY KEY (exploration_key, feature_key)
+            )
+            """,
+            "CREATE INDEX feature_finding_syscall ON feature_finding (syscall, verdict)",
+            """
+            CREATE TABLE file_finding (
+                exploration_key TEXT NOT NULL REFERENCES exploration(key) ON DELETE CASCADE,
+                path TEXT NOT NULL CHECK (path LIKE '/%'),
+                calls_json TEXT NOT NULL,
+                failures BIGINT NOT NULL,
+                absent_passes INTEGER CHECK (absent_passes IN (0, 1)),
+                stub_passes INTEGER CHECK (stub_passes IN (0, 1)),
+                PRIMARY KEY (exploration_key, path)
+            )
+            """,
+            """
+            CREATE TABLE fake_value (
+                exploration_key TEXT NOT NULL REFERENCES exploration(key) ON DELETE CASCADE,
+                syscall INTEGER NOT NULL CHECK (syscall >= 0),
+                rule TEXT NOT NULL CHECK (rule <> ''),
+                PRIMARY KEY (exploration_key, syscall)
             )
             """,
         ]
