@@ -10,6 +10,12 @@ public struct ExploreOptions: Sendable {
     public var strategy: StrategyName
     /// Folder of the probe folders; nil: `ExploreOptions.defaultWorkDirectory`.
     public var workDirectory: String?
+    /// Sub-features probed alone after the whole calls (nil: none; issue 5).
+    public var features: FeatureScope? = nil
+    /// Pseudo-files probed absent and stubbed.
+    public var files = false
+    /// Fake values tried: 0 only, or 0 then the `FakeValues` table value.
+    public var fakeValues: FakeValueChoice = .zero
 
     public init(jobs: Int = ProcessInfo.processInfo.activeProcessorCount, replicas: Int? = nil,
                 strategy: StrategyName = .oneByOne, workDirectory: String? = nil) {
@@ -201,7 +207,7 @@ public final class Explorer {
         try scheduler().run(census: false, next: { strategy.nextProbes(context()) }) { request, run in
             try self.journalProbe(request, run, strategy: strategy, traced: traced)
         }
-        let verdicts = strategy.verdicts(context())
+        let verdicts = try probeBelowCalls(strategy.verdicts(context()), strategy: strategy, traced: traced)
 
         phase = .final
         setTotal = journal.count + replicas
@@ -220,6 +226,24 @@ public final class Explorer {
     }
 
     // MARK: - Phases
+
+    /// Plausible fake values, sub-features and pseudo-files, each probed alone (issue 5,
+    /// `FeatureProbePlan`); stores the findings. Returns the whole-call verdicts with the
+    /// plausible fakes that passed; the runner fakes those calls with their value from now on.
+    private func probeBelowCalls(_ verdicts: [Int: Verdict], strategy: any ExplorationStrategy, traced: [Int]) throws -> [Int: Verdict] {
+        let census = try store.findings(exploration: key)
+        let plan = FeatureProbePlan(
+            fakeValues: options.fakeValues, features: options.features, files: options.files,
+            featureCensus: census.features.map(\.use), fileCensus: census.files.map(\.use), verdicts: verdicts, replicas: replicas)
+        guard !plan.targets.isEmpty else { return verdicts }
+        try scheduler().run(census: false, next: { plan.nextProbes(self.journal) }) { request, run in
+            try self.journalProbe(request, run, strategy: strategy, traced: traced)
+        }
+        try store.saveFindings(plan.findings(journal), exploration: key)
+        let upgraded = plan.upgradedVerdicts(journal)
+        runner = runner.withFakeValues(upgraded.fakeValues)
+        return upgraded.verdicts
+    }
 
     /// Runs every baseline replica (with a census) unless a previous session finished them.
     /// A failing or flaky baseline journals its runs as `error` (not evidence: the next explore
@@ -259,6 +283,7 @@ public final class Explorer {
         if !neverRun.isEmpty { throw ExploreError.targetsNeverRun(neverRun.sorted()) }
         applyAdaptiveTimeouts(ready: runs.compactMap(\.1.readySeconds), durations: runs.map(\.1.durationSeconds))
         exploration.census = mergeCensus(runs.map(\.1.census))
+        try store.saveFindings(FeatureFindings(baselines: runs.map(\.1)), exploration: key)
         try store.updateExploration(exploration)
         for (request, run) in runs { try journalProbe(request, run, strategy: nil, traced: []) }
     }

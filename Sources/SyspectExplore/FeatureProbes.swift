@@ -161,3 +161,30 @@ public struct FeatureProbePlan: Sendable {
         return FeatureFindings(features: features, files: files, fakeValues: upgradedVerdicts(journal).fakeValues)
     }
 }
+
+extension ProbePolicy {
+    /// What the tracer and filter do for this policy: stubs, fakes (0, or the value in
+    /// `fakeValues` for a call whose plausible fake passed), and the target.
+    public func interposition(inKernel: Bool, fakeValues: [Int: FakeValueRule] = [:]) -> Interposition {
+        var i = Interposition(stub: stub, inKernel: inKernel)
+        for n in fake {
+            if let rule = fakeValues[n], !rule.isZero { i.fakeRules[n] = rule } else { i.fake[n] = 0 }
+        }
+        target?.apply(to: &i)
+        return i
+    }
+}
+
+extension FeatureFindings {
+    /// The census of several baseline runs as one: every sub-feature and pseudo-file seen in any
+    /// run, with its largest counts.
+    public init(baselines runs: [ProbeRun]) {
+        var features: [String: FeatureUse] = [:], files: [String: PseudoFileUse] = [:]
+        for run in runs {
+            for use in run.features where (features[use.feature.key]?.calls ?? -1) < use.calls { features[use.feature.key] = use }
+            for use in run.pseudoFiles where (files[use.path]?.totalCalls ?? -1) < use.totalCalls { files[use.path] = use }
+        }
+        self.init(features: features.values.sorted { $0.feature < $1.feature }.map { FeatureFinding(use: $0) },
+                  files: files.values.sorted().map { FileFinding(use: $0) })
+    }
+}

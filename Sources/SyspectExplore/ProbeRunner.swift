@@ -20,6 +20,9 @@ public struct ProbeRun: Sendable {
     public var census: [CensusEntry]
     /// Targets that never ran (baseline probes only; a spec mistake).
     public var targetsNeverRun: [String]
+    /// Sub-feature and pseudo-file census of the target binaries (baseline probes only).
+    public var features: [FeatureUse] = []
+    public var pseudoFiles: [PseudoFileUse] = []
     /// The probe's own folder (working directory and logs).
     public var directory: String
     /// The end of the workload's output (script stdout+stderr, or the command's), for messages.
@@ -57,10 +60,14 @@ public protocol ProbeRunning: Sendable {
     /// drops the stop grace: the outcome is decided when the script ends, and only census
     /// probes (the baseline, which runs before) need the shutdown calls.
     func withTimeouts(ready: Double, run: Double) -> any ProbeRunning
+    /// The same runner faking these calls with these values instead of 0 (plausible fakes that
+    /// passed, for the final run and culprit search).
+    func withFakeValues(_ values: [Int: FakeValueRule]) -> any ProbeRunning
 }
 
 extension ProbeRunning {
     public func withTimeouts(ready: Double, run: Double) -> any ProbeRunning { self }
+    public func withFakeValues(_ values: [Int: FakeValueRule]) -> any ProbeRunning { self }
 }
 
 /// Runs probes for real: each in a fresh sandbox (network, mount with a private /tmp, PID, IPC
@@ -76,6 +83,10 @@ public struct ProbeRunner: ProbeRunning {
     public var stopGrace: Double
     /// How often the running probe is checked (application alive, script done, logs).
     public var pollInterval: Double = 0.02
+    /// Baseline probes also count sub-features and pseudo-files (`FeatureProbePlan`).
+    public var featureCensus = true
+    /// Calls whose fake uses a table value instead of 0 (`withFakeValues`).
+    public var fakeValues: [Int: FakeValueRule] = [:]
 
     public init(spec: AppSpec, workDirectory: String, logCap: Int = 64 * 1024, stopGrace: Double = 2) {
         self.spec = spec
@@ -86,10 +97,16 @@ public struct ProbeRunner: ProbeRunning {
 
     /// The folder of one probe: `<workDirectory>/<policy>-r<replica>` (long policies hashed).
     public func directory(for request: ProbeRequest) -> String {
-        var name = request.policy.key.replacingOccurrences(of: ":", with: "_")
+        var name = request.policy.key.replacingOccurrences(of: ":", with: "_").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: ";", with: "_").replacingOccurrences(of: "=", with: "-")
         if name.count > 80 { name = "set-" + stableHash(request.policy.key) }
         return "\(workDirectory)/\(name)-r\(request.replica)"
+    }
+
+    public func withFakeValues(_ values: [Int: FakeValueRule]) -> any ProbeRunning {
+        var copy = self
+        copy.fakeValues = values
+        return copy
     }
 
     public func withTimeouts(ready: Double, run: Double) -> any ProbeRunning {
@@ -156,15 +173,15 @@ public struct ProbeRunner: ProbeRunning {
 
     func launchOptions(_ policy: ProbePolicy, census: Bool, directory: String) -> LaunchOptions {
         let environment = environment(directory: directory)
-        let interposition = Interposition(
-            stub: policy.stub, fake: Dictionary(uniqueKeysWithValues: policy.fake.map { ($0, Int64(0)) }),
-            inKernel: spec.targetIsCommand)
+        let interposition = policy.interposition(inKernel: spec.targetIsCommand, fakeValues: fakeValues)
         let budget = (spec.script == nil ? 0 : spec.readyTimeout + stopGrace + 5) + spec.runTimeout
-        return LaunchOptions(
+        var options = LaunchOptions(
             arguments: spec.command.map { expand($0, directory: directory) }, environment: environment, workingDirectory: directory,
             stdoutPath: "\(directory)/app.stdout", stderrPath: "\(directory)/app.stderr",
             targets: spec.targets, census: census, interposition: interposition,
             sandbox: Sandbox(), timeout: budget)
+        options.featureCensus = census && featureCensus
+        return options
     }
 
     // MARK: - The command is the workload
@@ -341,6 +358,7 @@ public struct ProbeRunner: ProbeRunning {
     func fill(_ run: inout ProbeRun, from result: TraceResult) {
         run.census = result.census
         run.targetsNeverRun = result.targetsNeverRun
+        (run.features, run.pseudoFiles) = (result.features, result.pseudoFiles)
     }
 
     /// After a passing probe only its logs are kept: the application's own files (a database,

@@ -46,6 +46,19 @@ struct ExploreCommand: ParsableCommand {
         valueName: "DIR"))
     var workDir: String?
 
+    @Option(help: ArgumentHelp(
+        "Also probe sub-features (ioctl requests, fcntl commands, flag bits…) alone: of the calls found required, or of all traced calls.",
+        valueName: "required|all"))
+    var features: FeatureScope?
+
+    @Flag(help: "Also probe each pseudo-file (/proc, /sys, /dev) the targets named: absent (ENOENT), then stubbed (ENOSYS).")
+    var files = false
+
+    @Option(help: ArgumentHelp(
+        "Fake values: zero (the paper's 0), or both (0, then the per-syscall plausible value of docs/explore.md when 0 failed).",
+        valueName: "zero|both"))
+    var fakeValues: FakeValueChoice = .zero
+
     @OptionGroup var impact: ImpactOptionGroup
 
     enum Status {
@@ -69,7 +82,8 @@ struct ExploreCommand: ParsableCommand {
             fail(error.description, status: Status.badSpec)
         }
         let database = try store.openStore()
-        let options = ExploreOptions(jobs: jobs, replicas: replicas, strategy: strategy, workDirectory: workDir)
+        var options = ExploreOptions(jobs: jobs, replicas: replicas, strategy: strategy, workDirectory: workDir)
+        (options.features, options.files, options.fakeValues) = (features, files, fakeValues)
         let progress = ProgressDisplay()
         let interruptions = Self.exitOnInterrupt()
         defer { interruptions.forEach { $0.cancel() } }
@@ -93,6 +107,7 @@ struct ExploreCommand: ParsableCommand {
             let names = result.otherABICalls.map { "\($0.arch.rawValue) \($0.name) (\($0.calls))" }
             print("also called through other ABIs (not probed): " + names.joined(separator: ", "))
         }
+        print(FindingsText.summary(try database.findings(exploration: result.exploration.key)), terminator: "")
         print("this session ran \(result.sessionProbes) probes; stored in \(try store.location())")
         if impact.enabled {
             impact.run(spec: appSpec, store: database, exploration: result.exploration.key,
@@ -123,3 +138,5 @@ struct ExploreCommand: ParsableCommand {
 }
 
 extension StrategyName: ExpressibleByArgument {}
+extension FeatureScope: ExpressibleByArgument {}
+extension FakeValueChoice: ExpressibleByArgument {}

@@ -27,6 +27,12 @@ struct ShowCommand: ParsableCommand {
     @Flag(help: "Show the performance and resource impact of the stubs and fakes (`explore --impact`, like the paper's Table 2).")
     var impact = false
 
+    @Flag(help: "Also list the sub-features (ioctl requests, fcntl commands, flag bits…) with their verdicts (`explore --features`).")
+    var features = false
+
+    @Flag(help: "Also list the pseudo-files (/proc, /sys, /dev) and whether absent / stubbed passed (`explore --files`).")
+    var files = false
+
     @OptionGroup var store: StoreOptions
 
     func run() throws {
@@ -50,8 +56,10 @@ struct ShowCommand: ParsableCommand {
             let exploration = explorations.filter { $0.workload == measurement.workload }
                 .max { $0.startedAt < $1.startedAt }
             let summary = try exploration.map { ExplorationSummary($0, probes: try database.probes(exploration: $0.key)) }
-            documents.append(ShowDocument(measurement, summary: summary))
+            let findings = features || files ? try exploration.map { try database.findings(exploration: $0.key) } : nil
+            documents.append(ShowDocument(measurement, summary: summary, findings: findings))
             text += MeasurementText.render(measurement, summary: summary) + "\n"
+            if features || files { text += FindingsText.sections(findings, features: features, files: files) }
         }
         if json {
             let encoder = JSONEncoder()
@@ -74,8 +82,10 @@ struct ShowDocument: Encodable {
     var counts: Counts
     var syscalls: [Call]
     var exploration: ExplorationSummary?
+    /// With `--features` / `--files`: the exploration's sub-feature and pseudo-file findings.
+    var findings: FeatureFindings?
 
-    init(_ m: SyspectCore.Measurement, summary: ExplorationSummary?) {
+    init(_ m: SyspectCore.Measurement, summary: ExplorationSummary?, findings: FeatureFindings? = nil) {
         app = m.app
         workload = m.workload
         kind = m.kind
@@ -85,6 +95,7 @@ struct ShowDocument: Encodable {
                         fake: c[.fake, default: 0], either: c[.either, default: 0])
         syscalls = m.traced.map { Call(number: $0, name: SyscallTable.displayName(of: $0), verdict: m.verdicts[$0]!) }
         exploration = summary
+        self.findings = findings
     }
 }
 
