@@ -62,7 +62,7 @@ let package = Package(
         // Shared by the test targets: running the built binaries.
         .target(name: "SyspectTestSupport", path: "Tests/SyspectTestSupport"),
         .testTarget(name: "SyspectCoreTests", dependencies: ["SyspectCore"]),
-        .testTarget(name: "SyspectTraceTests", dependencies: ["SyspectTrace", "SyspectCore"]),
+        .testTarget(name: "SyspectTraceTests", dependencies: ["SyspectTrace", "SyspectCore", "SyspectTestSupport"]),
         .testTarget(name: "SyspectPlanTests", dependencies: ["SyspectTestSupport", "SyspectCore", "SyspectPlan"], exclude: ["Golden"]),
         .testTarget(name: "SyspectExploreTests", dependencies: ["SyspectTestSupport", "SyspectExplore", "SyspectCore", "SyspectStore"],
                     exclude: ["Fixtures"]),

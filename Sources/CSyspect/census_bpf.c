@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,13 +16,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-// x86-64 layouts the programs read (stable ABI / kernel invariants):
-// struct pt_regs.orig_ax (uapi layout of the saved registers),
-enum { PT_REGS_ORIG_AX = 120 };
-// struct task_struct starts with struct thread_info (CONFIG_THREAD_INFO_IN_TASK, "must be the
-// first element"), whose u32 status follows two unsigned longs (flags, syscall_work; 5.11+);
-// TS_COMPAT is set there for the duration of an i386 (int $0x80 / sysenter) call.
-enum { THREAD_INFO_STATUS = 16, TS_COMPAT = 0x0002 };
+// x86-64 layouts the programs read: struct pt_regs.orig_ax (uapi layout of the saved
+// registers); the rest comes from the kernel's BTF (/sys/kernel/btf/vmlinux) at open:
+// task_struct.thread_info.status, where TS_COMPAT is set for the duration of an i386
+// (int $0x80 / sysenter) call, and task_struct.pending.signal, where SIGKILL is pending while a
+// process dies (ptrace then never stops at a call's exit, so neither counts its result).
+enum { PT_REGS_ORIG_AX = 120, TS_COMPAT = 0x0002, SIGKILL_BIT = 1 << (9 - 1) };
 // execve and execveat are counted by the tracer (the call that starts a target counts for it).
 enum { NR_EXECVE = 59, NR_EXECVEAT = 322 };
 enum { TARGETS_MAX = 8192, FAILURES_MAX = 4096 };
@@ -77,11 +77,21 @@ static int resolve(struct bpf_insn *p, int n) {
     JMP_IMM(BPF_JGE, reg, CSY_BPF_MAX_NR, L_OUT), JMP_IMM(BPF_JEQ, reg, NR_EXECVE, L_OUT), \
     JMP_IMM(BPF_JEQ, reg, NR_EXECVEAT, L_OUT)
 
-/// Jumps to OUT during an i386 call (TS_COMPAT): the tracer counts those. Clobbers r0-r5, fp-16.
-#define IF_COMPAT_GOTO_OUT                                                               \
-    CALL(BPF_FUNC_get_current_task), MOV_REG(R3, R0), ALU_IMM(BPF_ADD, R3, THREAD_INFO_STATUS), \
+/// Jumps to OUT when (u32 at current task + offset) & mask. Clobbers r0-r5, fp-16.
+#define IF_TASK_BITS_GOTO_OUT(offset, mask)                                                \
+    CALL(BPF_FUNC_get_current_task), MOV_REG(R3, R0), ALU_IMM(BPF_ADD, R3, offset),      \
     MOV_REG(R1, R10), ALU_IMM(BPF_ADD, R1, -16), MOV_IMM(R2, 4), CALL(BPF_FUNC_probe_read_kernel), \
-    LDX(BPF_W, R1, R10, -16), ALU_IMM(BPF_AND, R1, TS_COMPAT), JMP_IMM(BPF_JNE, R1, 0, L_OUT)
+    LDX(BPF_W, R1, R10, -16), ALU_IMM(BPF_AND, R1, mask), JMP_IMM(BPF_JNE, R1, 0, L_OUT)
+
+/// Jumps to OUT during an i386 call (TS_COMPAT): the tracer counts those.
+#define IF_COMPAT_GOTO_OUT IF_TASK_BITS_GOTO_OUT(layout.compat_status, TS_COMPAT)
+
+/// Offsets in struct task_struct, from BTF.
+struct layout {
+    int compat_status;   ///< thread_info.status
+    int pending_signal;  ///< pending.signal (first word)
+};
+static struct layout layout;
 
 /// sys_enter(struct pt_regs *regs, long id): calls[id] += 1 (per-CPU array).
 static int enter_program(struct bpf_insn *p, int targets, int calls) {
@@ -117,6 +127,7 @@ static int exit_program(struct bpf_insn *p, int targets, int failures) {
         LDX(BPF_DW, R8, R10, -24),  // number
         IF_NOT_COUNTED_GOTO_OUT(R8),
         IF_COMPAT_GOTO_OUT,
+        IF_TASK_BITS_GOTO_OUT(layout.pending_signal, SIGKILL_BIT),  // dying: ptrace sees no exit
         STX(BPF_W, R10, R8, -32), NEG(R7), STX(BPF_W, R10, R7, -28),  // key {number, errno}
         LD_MAP(R1, failures), MOV_REG(R2, R10), ALU_IMM(BPF_ADD, R2, -32),
         CALL(BPF_FUNC_map_lookup_elem), JMP_IMM(BPF_JNE, R0, 0, L_ADD),
@@ -191,11 +202,148 @@ void csy_bpf_census_close(struct csy_bpf_census *c) {
     close_fd(&c->failures);
 }
 
+// MARK: BTF (just enough to find member offsets)
+
+struct btf_header {
+    uint16_t magic;
+    uint8_t version, flags;
+    uint32_t hdr_len, type_off, type_len, str_off, str_len;
+};
+struct btf_type {
+    uint32_t name_off, info, size_or_type;
+};
+struct btf_member {
+    uint32_t name_off, type, offset;
+};
+
+struct btf {
+    char *data;
+    const struct btf_type **types;  ///< by id (1-based)
+    uint32_t count;
+    const char *strings;
+    uint32_t strings_len;
+};
+
+enum { BTF_STRUCT = 4, BTF_UNION = 5 };
+
+/// Bytes that follow a type's header, by kind (linux/btf.h).
+static size_t btf_extra(const struct btf_type *t) {
+    uint32_t kind = (t->info >> 24) & 0x1f, vlen = t->info & 0xffff;
+    switch (kind) {
+    case 1: case 14: case 17: return 4;        // INT, VAR, DECL_TAG
+    case 3: return 12;                          // ARRAY
+    case 4: case 5: case 15: case 19: return 12 * (size_t)vlen;  // STRUCT, UNION, DATASEC, ENUM64
+    case 6: case 13: return 8 * (size_t)vlen;   // ENUM, FUNC_PROTO
+    default: return 0;                          // PTR, FWD, TYPEDEF, qualifiers, FUNC, FLOAT, TYPE_TAG
+    }
+}
+
+static const char *btf_name(const struct btf *b, uint32_t off) {
+    return off < b->strings_len ? b->strings + off : "";
+}
+
+static int btf_load(struct btf *b) {
+    memset(b, 0, sizeof *b);
+    int fd = open("/sys/kernel/btf/vmlinux", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    size_t cap = 1 << 23, len = 0;
+    b->data = malloc(cap);
+    for (ssize_t n; b->data; len += (size_t)n) {
+        if (len == cap) b->data = realloc(b->data, cap *= 2);
+        if (!b->data || (n = read(fd, b->data + len, cap - len)) <= 0) break;
+    }
+    close(fd);
+    const struct btf_header *h = (const void *)b->data;
+    if (!b->data || len < sizeof *h || h->magic != 0xeB9F || h->hdr_len + h->str_off + h->str_len > len) {
+        errno = ENOEXEC;
+        return -1;
+    }
+    const char *types = b->data + h->hdr_len + h->type_off, *end = types + h->type_len;
+    b->strings = b->data + h->hdr_len + h->str_off;
+    b->strings_len = h->str_len;
+    size_t cap_types = 1 << 17;
+    b->types = malloc(cap_types * sizeof *b->types);
+    for (const char *p = types; b->types && p + sizeof(struct btf_type) <= end;) {
+        const struct btf_type *t = (const void *)p;
+        if (b->count + 2 >= cap_types) b->types = realloc(b->types, (cap_types *= 2) * sizeof *b->types);
+        if (b->types) b->types[++b->count] = t;
+        p += sizeof *t + btf_extra(t);
+    }
+    return b->types ? 0 : -1;
+}
+
+static void btf_free(struct btf *b) {
+    free(b->types);
+    free(b->data);
+}
+
+/// Byte offset of `member` in struct/union `t`, looking into anonymous members; -1 if absent.
+static long btf_member_offset(const struct btf *b, const struct btf_type *t, const char *member, int depth) {
+    uint32_t kind = (t->info >> 24) & 0x1f, vlen = t->info & 0xffff, kflag = t->info >> 31;
+    if ((kind != BTF_STRUCT && kind != BTF_UNION) || depth > 4) return -1;
+    const struct btf_member *m = (const void *)(t + 1);
+    for (uint32_t i = 0; i < vlen; i++) {
+        long bits = kflag ? (m[i].offset & 0xffffff) : m[i].offset;
+        if (m[i].name_off == 0 && m[i].type <= b->count) {
+            long inner = btf_member_offset(b, b->types[m[i].type], member, depth + 1);
+            if (inner >= 0) return bits / 8 + inner;
+        } else if (!strcmp(btf_name(b, m[i].name_off), member)) {
+            return bits / 8;
+        }
+    }
+    return -1;
+}
+
+/// Byte offset of `member` in `struct name`, or -1.
+static long btf_offset(const struct btf *b, const char *name, const char *member) {
+    for (uint32_t id = 1; id <= b->count; id++) {
+        const struct btf_type *t = b->types[id];
+        if (((t->info >> 24) & 0x1f) == BTF_STRUCT && !strcmp(btf_name(b, t->name_off), name)) {
+            long offset = btf_member_offset(b, t, member, 0);
+            if (offset >= 0) return offset;
+        }
+    }
+    return -1;
+}
+
+/// Fills `layout` from the kernel's BTF. 0, or -1 with errno (ENOENT: a member is missing).
+static int read_layout(void) {
+    struct btf b;
+    if (btf_load(&b) != 0) {
+        int saved = errno;
+        btf_free(&b);
+        errno = saved;
+        return -1;
+    }
+    long thread_info = btf_offset(&b, "task_struct", "thread_info");
+    long status = btf_offset(&b, "thread_info", "status");
+    long pending = btf_offset(&b, "task_struct", "pending");
+    long signal = btf_offset(&b, "sigpending", "signal");
+    btf_free(&b);
+    if (thread_info < 0 || status < 0 || pending < 0 || signal < 0) {
+        errno = ENOENT;
+        return -1;
+    }
+    layout.compat_status = (int)(thread_info + status);
+    layout.pending_signal = (int)(pending + signal);
+    return 0;
+}
+
+static int layout_error;
+static void read_layout_once(void) { layout_error = read_layout() == 0 ? 0 : errno; }
+
 int csy_bpf_census_open(struct csy_bpf_census *c, int count_failures, int *stage, char *log, size_t log_size) {
     c->targets = c->calls = c->failures = -1;
     c->enter_prog = c->exit_prog = c->enter_link = c->exit_link = -1;
     struct bpf_insn program[128];
     int n, saved;
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, read_layout_once);
+    if (layout_error != 0) {
+        *stage = CSY_BPF_STAGE_BTF;
+        errno = layout_error;
+        return -1;
+    }
 #define STEP(s, expr) \
     do {               \
         *stage = (s);  \

@@ -8,7 +8,8 @@ import SyspectCore
 ///
 /// What the programs leave to the tracer: execve/execveat (the exec that starts a target counts
 /// for it), i386 calls (the kernel's `TS_COMPAT`) and x32 numbers, and calls the tracer skips
-/// (interposed: the kernel never enters them). The programs see the kernel's global pids, so
+/// (interposed: the kernel never enters them). A call that ends while its process is being
+/// killed (SIGKILL pending) has no counted result, as under ptrace, which never stops there. The programs see the kernel's global pids, so
 /// this census is only used when syspect runs in the initial pid namespace.
 ///
 /// Owned by one trace's tracer thread; `close()` (also on deinit) detaches the programs and
@@ -41,6 +42,7 @@ final class KernelCensus {
             switch UInt32(stage) {
             case CSY_BPF_STAGE_MAPS.rawValue: throw Unavailable(step: "bpf map create", errno: e)
             case CSY_BPF_STAGE_LOAD.rawValue: throw Unavailable(step: "bpf program load", errno: e)
+            case CSY_BPF_STAGE_BTF.rawValue: throw Unavailable(step: "kernel layout from /sys/kernel/btf/vmlinux", errno: e)
             default: throw Unavailable(step: "bpf raw tracepoint attach", errno: e)
             }
         }

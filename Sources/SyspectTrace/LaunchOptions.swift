@@ -95,6 +95,12 @@ public struct LaunchOptions: Sendable {
     public var decodeNumbers: Set<Int> = []
     /// How the census counts: in the kernel (eBPF), with ptrace stops, or eBPF when available.
     public var censusMethod: CensusMethodChoice = .auto
+    /// Also count sub-features and pseudo-files (`TraceResult.features`, `.pseudoFiles`): the
+    /// calls `FeatureCensus.numbers` are trapped and decoded at their seccomp stop.
+    public var featureCensus = false
+    /// Tests only: with the ptrace census, also load an eBPF census on the same run, so that
+    /// both countings of one run can be compared (`TraceSession.shadowEntries`).
+    var shadowKernelCensus = false
     /// nil: run in syspect's own namespaces.
     public var sandbox: Sandbox? = nil
     /// Seconds; then the whole tree is killed and `TraceResult.timedOut` is set.

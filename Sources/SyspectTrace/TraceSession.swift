@@ -68,6 +68,10 @@ final class TraceSession: @unchecked Sendable {
     private let interposer: ArgumentInterposer?
     /// The in-kernel census (eBPF) counting the x86-64 calls; nil: the tracer counts them.
     private let kernel: KernelCensus?
+    /// Tests only: an eBPF census counting beside the ptrace census of the same run.
+    private let shadow: KernelCensus?
+    /// The shadow census's entries (x86-64, execve/execveat excluded), once the trace is over.
+    private(set) var shadowEntries: [CensusEntry]?
     /// Decodes the calls of `LaunchOptions.decodeNumbers` (nil: none).
     var features: (any CallDecoder)?
     /// Flat copy of `LaunchOptions.decodeNumbers` for the hot path.
@@ -93,6 +97,7 @@ final class TraceSession: @unchecked Sendable {
         replacementTable = table
         interposer = ArgumentInterposer(plan.options.interposition)
         kernel = plan.kernelCensus
+        shadow = plan.shadowCensus
         var decode = [Bool](repeating: false, count: 1024)
         for n in plan.options.decodeNumbers where n >= 0 && n < decode.count { decode[n] = true }
         decodeTable = decode
@@ -186,6 +191,7 @@ final class TraceSession: @unchecked Sendable {
             rootPid = try spawn()
         } catch {
             kernel?.close()
+            shadow?.close()
             handshake.finish(.failure(error as? TraceError ?? .system(step: "launch", errno: EIO)))
             return
         }
@@ -314,7 +320,9 @@ final class TraceSession: @unchecked Sendable {
             case 0:
                 Ptrace.resume(Ptrace.cont, tid, signal: signal)  // a signal for the tracee: re-inject
             default:
-                Ptrace.resume(Ptrace.cont, tid)  // fork/vfork/clone events: children register lazily
+                // fork/vfork/clone events: children register lazily. A call awaiting its exit
+                // stop (census failures, decoder) must keep it: PTRACE_CONT would drop it.
+                Ptrace.resume(thread.pendingArch != nil || thread.decodePending ? Ptrace.syscall : Ptrace.cont, tid)
             }
         }
     }
@@ -330,7 +338,7 @@ final class TraceSession: @unchecked Sendable {
             process = ProcessState(pid: tgid, exe: exe, isTarget: isTarget(exe, count: false))
             processes[tgid] = process
             // The launched process counts from its exec on (its set-up calls are syspect's).
-            if process.isTarget && (tgid != rootPid || rootExeced) { kernel?.setTarget(tgid, true) }
+            if process.isTarget && (tgid != rootPid || rootExeced) { markTarget(tgid, true) }
             processCount += 1
             addLive(tgid)
         }
@@ -345,6 +353,12 @@ final class TraceSession: @unchecked Sendable {
             return Int32(line.dropFirst(5).trimmingCharacters(in: .whitespaces))
         }
         return nil
+    }
+
+    /// Tells the kernel census whether a process counts (only while it is stopped).
+    private func markTarget(_ pid: Int32, _ isTarget: Bool) {
+        kernel?.setTarget(pid, isTarget)
+        shadow?.setTarget(pid, isTarget)
     }
 
     private func isTarget(_ exe: String, count: Bool) -> Bool {
@@ -449,7 +463,7 @@ final class TraceSession: @unchecked Sendable {
         let process = current.process
         process.exe = ProgramPaths.readLink("/proc/\(pid)/exe") ?? process.exe
         process.isTarget = isTarget(process.exe, count: true)
-        kernel?.setTarget(process.pid, process.isTarget)
+        markTarget(process.pid, process.isTarget)
         if let exec = current.uncountedExec, process.isTarget, plan.options.census {
             census.call(.x86_64, exec)
         }
@@ -459,7 +473,7 @@ final class TraceSession: @unchecked Sendable {
             rootExeced = true
             settleLaunch(executed: true)
         }
-        Ptrace.resume(Ptrace.cont, pid)
+        Ptrace.resume(current.pendingArch != nil || current.decodePending ? Ptrace.syscall : Ptrace.cont, pid)
     }
 
     private func ended(_ tid: Int32, _ status: Int32) {
@@ -467,7 +481,7 @@ final class TraceSession: @unchecked Sendable {
         // A traced leader's exit is reported after its other threads': the process is gone.
         if processes.removeValue(forKey: tid) != nil || tid == rootPid {
             removeLive(tid)
-            kernel?.setTarget(tid, false)  // its pid may be reused
+            markTarget(tid, false)  // its pid may be reused
         }
         guard tid == rootPid else { return }
         let code = csy_wifexited(status) != 0 ? csy_wexitstatus(status) : nil
@@ -489,13 +503,20 @@ final class TraceSession: @unchecked Sendable {
             kernel.collect(into: &census)
             kernel.close()
         }
-        let result = TraceResult(
+        if let shadow {
+            var counted = CensusCounter()
+            shadow.collect(into: &counted)
+            shadow.close()
+            shadowEntries = counted.entries()
+        }
+        var result = TraceResult(
             exitCode: exitCode, termSignal: termSignal, timedOut: timedOut, killed: killRequested,
             census: census.entries(), targetsSeen: targetsSeen.sorted(),
             targetsNeverRun: plan.matcher.matchesEverything ? [] : values.filter { !targetValuesMatched.contains($0) },
             interposed: interposed, durationSeconds: Date().timeIntervalSince(started),
             processCount: processCount, failuresCounted: countFailures,
             censusMethod: plan.censusMethod, censusNotice: plan.censusNotice)
+        if let decoded = features as? FeatureCensus { (result.features, result.pseudoFiles) = decoded.results() }
         lock.lock()
         for fd in livePids.values where fd >= 0 { close(fd) }
         livePids.removeAll()

@@ -8,8 +8,11 @@ public enum Tracer {
     /// Starts `options.arguments` traced and returns once it has executed (or throws why it
     /// could not). The trace goes on in the background; `wait()` for its result.
     public static func launch(_ options: LaunchOptions) throws -> TracedProcess {
+        var options = options
+        if options.featureCensus { options.decodeNumbers.formUnion(FeatureCensus.numbers) }
         let plan = try LaunchPlan(options)
         let session = TraceSession(plan: plan)
+        if options.featureCensus { session.features = FeatureCensus(countFailures: options.countFailures) }
         let handshake = LaunchHandshake()
         let thread = Thread { session.run(handshake: handshake) }
         thread.name = "syspect-tracer"
@@ -96,6 +99,8 @@ struct LaunchPlan: @unchecked Sendable {
     let kernelCensus: KernelCensus?
     /// Why `auto` fell back to ptrace.
     let censusNotice: String?
+    /// Tests only (`LaunchOptions.shadowKernelCensus`): an eBPF census beside the ptrace one.
+    let shadowCensus: KernelCensus?
 
     static let execNumbers: Set<Int> = [59, 322]  // execve, execveat
 
@@ -113,6 +118,8 @@ struct LaunchPlan: @unchecked Sendable {
         cloneFlags = Self.cloneFlags(options.sandbox)
         (censusMethod, kernelCensus, censusNotice) = try Self.census(options)
         filter = Self.filter(options, replacements, censusMethod)
+        shadowCensus = options.shadowKernelCensus && censusMethod == .ptrace
+            ? try? KernelCensus(countFailures: options.countFailures) : nil
     }
 
     /// Resolves `options.censusMethod`: loads the eBPF census when asked (or for `auto`, when

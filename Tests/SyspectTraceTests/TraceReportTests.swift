@@ -16,6 +16,21 @@ import Testing
         #expect(census.contains { $0["name"] as? String == "unlinkat" && $0["failures"] as? Int == 3 })
     }
 
+    @Test func documentsWrittenBeforeTheCensusMethodFieldStillDecode() throws {
+        let json = Data(#"""
+        {"schemaVersion": 1, "command": ["x"], "targets": [], "result": {"census": [
+          {"arch": "x86_64", "number": 39, "name": "getpid", "calls": 2, "failures": 0, "errnos": {}}],
+          "timedOut": false, "killed": false, "targetsSeen": [], "targetsNeverRun": [], "interposed": {},
+          "durationSeconds": 0.1, "processCount": 1, "failuresCounted": true, "exitCode": 0}}
+        """#.utf8)
+        let report = try TraceReport.decode(json)
+        #expect(report.result.censusMethod == nil)
+        #expect(report.result.censusNotice == nil)
+        #expect(report.result.census.first?.calls == 2)
+        let written = TraceReport(command: ["x"], targets: [], result: TraceResult(censusMethod: .ebpf))
+        #expect(try TraceReport.decode(written.jsonData()).result.censusMethod == .ebpf)
+    }
+
     @Test func unknownSchemaVersionsAreRefused() throws {
         let json = Data(#"{"schemaVersion": 99, "command": [], "targets": []}"#.utf8)
         #expect(throws: TraceError.unsupportedSchema(99)) { try TraceReport.decode(json) }

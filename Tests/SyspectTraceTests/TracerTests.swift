@@ -8,67 +8,72 @@ import Testing
     let fixture = Products.fixture
     let getppid = 110, getpid = 39
 
-    func trace(_ args: String..., targets: [String]? = nil, configure: (inout LaunchOptions) -> Void = { _ in })
-        throws -> TraceResult
+    /// Census tests run under both methods; `.ebpf` must really count in the kernel.
+    static let methods: [CensusMethodChoice] = [.ebpf, .ptrace]
+
+    func trace(_ args: String..., method: CensusMethodChoice, targets: [String]? = nil,
+               configure: (inout LaunchOptions) -> Void = { _ in }) throws -> TraceResult
     {
-        var options = LaunchOptions(arguments: [fixture] + args, targets: targets ?? [fixture])
+        var options = LaunchOptions(arguments: [fixture] + args, targets: targets ?? [fixture], censusMethod: method)
         configure(&options)
-        return try Tracer.run(options)
+        let result = try Tracer.run(options)
+        if method != .auto { #expect(result.censusMethod?.rawValue == method.rawValue) }
+        return result
     }
 
-    @Test func countsAChosenCallExactly() throws {
-        let result = try trace("repeat", "110", "1234")
+    @Test(arguments: methods) func countsAChosenCallExactly(method: CensusMethodChoice) throws {
+        let result = try trace("repeat", "110", "1234", method: method)
         #expect(result.exitCode == 0)
         #expect(result.calls(getppid) == 1234)
         #expect(result.entry(getppid)?.failures == 0)
         #expect(result.calls(59) == 1, "the launch's execve")
     }
 
-    @Test func countsFailuresWithTheirErrno() throws {
-        let result = try trace("fail", "17")
+    @Test(arguments: methods) func countsFailuresWithTheirErrno(method: CensusMethodChoice) throws {
+        let result = try trace("fail", "17", method: method)
         let unlinkat = try #require(result.entry(263))
         #expect(unlinkat.calls == 17)
         #expect(unlinkat.failures == 17)
         #expect(unlinkat.errnos == ["ENOENT": 17])
     }
 
-    @Test func callsOnlyModeLeavesFailuresUncounted() throws {
-        let result = try trace("fail", "5") { $0.countFailures = false }
+    @Test(arguments: methods) func callsOnlyModeLeavesFailuresUncounted(method: CensusMethodChoice) throws {
+        let result = try trace("fail", "5", method: method) { $0.countFailures = false }
         #expect(result.calls(263) == 5)
         #expect(result.entry(263)?.failures == 0)
         #expect(!result.failuresCounted)
     }
 
-    @Test func followsThreads() throws {
-        let result = try trace("threads", "4", "250")
+    @Test(arguments: methods) func followsThreads(method: CensusMethodChoice) throws {
+        let result = try trace("threads", "4", "250", method: method)
         #expect(result.exitCode == 0)
         #expect(result.calls(getppid) == 1000)
         #expect(result.processCount == 1)
     }
 
-    @Test func followsForkVforkAndPosixSpawn() throws {
-        let forked = try trace("fork", "40")
+    @Test(arguments: methods) func followsForkVforkAndPosixSpawn(method: CensusMethodChoice) throws {
+        let forked = try trace("fork", "40", method: method)
         #expect(forked.calls(getppid) == 40)
         #expect(forked.processCount == 2)
-        let vforked = try trace("vfork", "repeat", "39", "33")
+        let vforked = try trace("vfork", "repeat", "39", "33", method: method)
         #expect(vforked.exitCode == 0)
         #expect(vforked.calls(getpid) == 33)
         #expect(vforked.calls(59) == 2)
-        let spawned = try trace("spawn", "repeat", "39", "22")
+        let spawned = try trace("spawn", "repeat", "39", "22", method: method)
         #expect(spawned.exitCode == 0)
         #expect(spawned.calls(getpid) == 22)
         #expect(spawned.processCount == 2)
     }
 
-    @Test func followsExecFromANonLeaderThread() throws {
-        let result = try trace("exec-from-thread", "repeat", "39", "77")
+    @Test(arguments: methods) func followsExecFromANonLeaderThread(method: CensusMethodChoice) throws {
+        let result = try trace("exec-from-thread", "repeat", "39", "77", method: method)
         #expect(result.exitCode == 0)
         #expect(result.calls(getpid) == 77)
         #expect(result.calls(59) == 2)
     }
 
-    @Test func i386CallsAreReportedUnderTheirOwnArch() throws {
-        let result = try trace("int80", "5")
+    @Test(arguments: methods) func i386CallsAreReportedUnderTheirOwnArch(method: CensusMethodChoice) throws {
+        let result = try trace("int80", "5", method: method)
         #expect(result.exitCode == 0)
         let entry = try #require(result.entry(20, .i386))
         #expect(entry.name == "getpid")
@@ -76,33 +81,33 @@ import Testing
         #expect(result.calls(20) == 0, "never counted as x86-64 writev")
     }
 
-    @Test func x32CallsAreReportedUnderTheirOwnArch() throws {
-        let result = try trace("x32", "6")
+    @Test(arguments: methods) func x32CallsAreReportedUnderTheirOwnArch(method: CensusMethodChoice) throws {
+        let result = try trace("x32", "6", method: method)
         let entry = try #require(result.entry(39, .x32))
         #expect(entry.calls == 6)
         #expect(entry.name == "getpid")
         #expect(result.calls(getpid) == 0, "never counted as x86-64 getpid")
     }
 
-    @Test func onlyTargetBinariesCount() throws {
+    @Test(arguments: methods) func onlyTargetBinariesCount(method: CensusMethodChoice) throws {
         let script = "\(fixture) repeat 24 50; \(fixture) repeat 24 7"  // sched_yield: the shell never calls it
-        let byName = try Tracer.run(LaunchOptions(arguments: ["sh", "-c", script], targets: ["syspect-fixture"]))
+        let byName = try Tracer.run(LaunchOptions(arguments: ["sh", "-c", script], targets: ["syspect-fixture"], censusMethod: method))
         #expect(byName.calls(24) == 57)
         #expect(byName.calls(61) == 0, "the shell's wait4 is not counted")
         #expect(byName.targetsSeen == [ProgramPaths.realPath(fixture)!])
         #expect(byName.targetsNeverRun.isEmpty)
 
-        let everything = try Tracer.run(LaunchOptions(arguments: ["sh", "-c", script]))
+        let everything = try Tracer.run(LaunchOptions(arguments: ["sh", "-c", script], censusMethod: method))
         #expect(everything.calls(61) >= 2)
         #expect(everything.calls(24) == 57)
 
-        let missing = try Tracer.run(LaunchOptions(arguments: ["sh", "-c", script], targets: ["no-such-binary"]))
+        let missing = try Tracer.run(LaunchOptions(arguments: ["sh", "-c", script], targets: ["no-such-binary"], censusMethod: method))
         #expect(missing.targetsNeverRun == ["no-such-binary"])
         #expect(missing.census.isEmpty)
     }
 
     @Test func exitStatusAndSignalOfTheCommand() throws {
-        #expect(try trace("exit", "3").exitCode == 3)
+        #expect(try trace("exit", "3", method: .auto).exitCode == 3)
         let killed = try Tracer.run(LaunchOptions(arguments: ["sh", "-c", "kill -9 $$"]))
         #expect(killed.termSignal == 9)
         #expect(killed.exitCode == nil)
@@ -110,8 +115,8 @@ import Testing
     }
 
     @Test func groupStopsAndSignalsReachTheTracee() throws {
-        #expect(try trace("stop").exitCode == 0, "SIGSTOP/SIGCONT of a child")
-        #expect(try trace("signal").exitCode == 0, "a handled SIGUSR1 is re-injected")
+        #expect(try trace("stop", method: .auto).exitCode == 0, "SIGSTOP/SIGCONT of a child")
+        #expect(try trace("signal", method: .auto).exitCode == 0, "a handled SIGUSR1 is re-injected")
     }
 
     @Test func badCommandsAreTypedErrors() throws {

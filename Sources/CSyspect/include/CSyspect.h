@@ -132,6 +132,7 @@ enum csy_bpf_stage {
     CSY_BPF_STAGE_MAPS = 1,
     CSY_BPF_STAGE_LOAD = 2,
     CSY_BPF_STAGE_ATTACH = 3,
+    CSY_BPF_STAGE_BTF = 4,  ///< the kernel's BTF lacks a layout the programs need
 };
 
 /// One (number, errno) entry of the failure map.
