@@ -82,6 +82,17 @@ final class TimingRunner: ProbeRunning, @unchecked Sendable {
         }
     }
 
+    /// After the baseline the real runner keeps the shorter timeouts and stops the application
+    /// at once (no SIGTERM grace: the outcome is decided when the script ends).
+    @Test func shorterRunsAfterTheBaseline() throws {
+        let runner = ProbeRunner(spec: spec, workDirectory: "/var/tmp/syspect-unused")
+        #expect(runner.stopGrace == 2)
+        let shorter = try #require(runner.withTimeouts(ready: 3, run: 15) as? ProbeRunner)
+        #expect(shorter.spec.readyTimeout == 3)
+        #expect(shorter.spec.runTimeout == 15)
+        #expect(shorter.stopGrace == 0)
+    }
+
     /// Leave-one-out: the explored application's own measurements (e.g. its loupedb row) are
     /// never its priors; other applications' are.
     @Test func priorsLeaveTheExploredApplicationOut() throws {
