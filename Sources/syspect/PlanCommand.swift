@@ -38,6 +38,11 @@ struct PlanCommand: ParsableCommand {
 
     @OptionGroup var data: DataOptions
 
+    @Flag(help: "After the plan, per implemented syscall, which sub-features to implement, stub or fake (from the explorations in --db; `explore --features`).")
+    var features = false
+
+    @OptionGroup var store: StoreOptions
+
     func run() throws {
         try DataOptions.reportingFailures(command: "plan") {
             let dataset = try data.dataset()
@@ -47,7 +52,23 @@ struct PlanCommand: ParsableCommand {
             let plan = try Planner.plan(targets: targets, os: osList, workload: data.workload, costs: weights)
             let comparison = compareGreedy ? try Planner.compare(targets: targets, os: osList, costs: weights) : nil
             print(render(plan, comparison: comparison, weighted: costs != nil), terminator: "")
+            if features { print(try featureAdvice(plan), terminator: "") }
         }
+    }
+
+    /// The sub-feature advice of `--features`, from each planned app's latest exploration.
+    private func featureAdvice(_ plan: SupportPlan) throws -> String {
+        let database = try store.openStore()
+        var findings: [String: [FeatureFinding]] = [:]
+        for app in plan.apps {
+            guard let latest = try database.explorations(app: app).max(by: { $0.startedAt < $1.startedAt }) else { continue }
+            findings[app] = try database.findings(exploration: latest.key).features
+        }
+        let advice = FeatureAdvisor.advice(for: plan, findings: findings).filter { !$0.isEmpty }
+        var out = "\nSub-features (explorations in \(try store.location()), \(findings.count) of \(plan.apps.count) apps explored):\n"
+        if advice.isEmpty { out += "  no implemented syscall has probed sub-features (run `syspect explore SPEC --features required`)\n" }
+        for a in advice { out += "  " + FeatureAdvisor.line(a) + "\n" }
+        return out
     }
 
     private func render(_ plan: SupportPlan, comparison: PlanComparison?, weighted: Bool) -> String {
