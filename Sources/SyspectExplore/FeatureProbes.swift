@@ -132,13 +132,25 @@ public struct FeatureProbePlan: Sendable {
         return journal.status(ProbePolicy(target: target), replicas: replicas) == .passed
     }
 
-    /// Whole-call verdicts with the plausible fakes that passed: required → fake, stub → either.
-    /// Also returns the rules that made those fakes work.
+    /// Whole-call verdicts with the plausible fakes that passed, and their rules.
     public func upgradedVerdicts(_ journal: Journal) -> (verdicts: [Int: Verdict], fakeValues: [Int: FakeValueRule]) {
+        Self.withPlausibleFakes(verdicts, journal: journal, replicas: replicas)
+    }
+
+    /// `verdicts` upgraded by every journaled `plausible:N` probe that passed (all replicas):
+    /// required → fake, stub → either; with the rules that made those fakes work. A pure
+    /// function of the journal, so `syspect show` replays it too.
+    public static func withPlausibleFakes(_ verdicts: [Int: Verdict], journal: Journal, replicas: Int)
+        -> (verdicts: [Int: Verdict], fakeValues: [Int: FakeValueRule])
+    {
         var result = verdicts, rules: [Int: FakeValueRule] = [:]
-        for n in plausibleCandidates where passed(.plausible(n), journal) == true {
-            result[n] = result[n] == .stub ? .either : .fake
-            rules[n] = FakeValues.rule(for: n)
+        for (n, v) in verdicts where v == .required || v == .stub {
+            guard let rule = FakeValues.rule(for: n) else { continue }
+            let policy = ProbePolicy(target: .plausible(n))
+            let finished = (1...replicas).allSatisfy { journal.isFinished(ProbeRequest(policy, replica: $0)) }
+            guard finished, journal.status(policy, replicas: replicas) == .passed else { continue }
+            result[n] = v == .stub ? .either : .fake
+            rules[n] = rule
         }
         return (result, rules)
     }

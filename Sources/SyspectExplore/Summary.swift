@@ -35,7 +35,8 @@ public struct ExplorationSummary: Sendable, Codable, Hashable {
         let name = StrategyName(rawValue: exploration.strategy) ?? .oneByOne
         let context = StrategyContext(traced: traced, replicas: replicas, journal: journal)
         // Verdicts are read from the journal alone (grouping priors do not matter to them).
-        let verdicts = name.strategy().verdicts(context)
+        // Plausible fake values that passed (`--fake-values both`) changed what the final run used.
+        let verdicts = FeatureProbePlan.withPlausibleFakes(name.strategy().verdicts(context), journal: journal, replicas: replicas).verdicts
         guard !traced.isEmpty, verdicts.count == traced.count else {
             report = nil
             return

@@ -145,6 +145,10 @@ struct ScriptedWithValues: ProbeRunning {
                                                    absentPasses: true, stubPasses: false)])
             #expect(findings.fakeValues == [1: .argument(2)])
             #expect(runner.fakeValuesSeen == [[1: .argument(2)]])
+            // `show` replays the same final run from the journal alone.
+            let stored = try #require(try store.exploration(key: result.exploration.key))
+            let summary = ExplorationSummary(stored, probes: try store.probes(exploration: stored.key))
+            #expect(summary.report == result.report)
             // baseline 2 + 3 calls × 2 modes × 2 + plausible 2 + 2 features × 2 modes × 2 + 1 file × 2 modes × 2 + final 2
             #expect(runner.ran.count == 2 + 12 + 2 + 8 + 4 + 2)
         }
@@ -169,5 +173,24 @@ struct ScriptedWithValues: ProbeRunning {
             // baseline 2 + 3 calls × 2 modes × 2; the final set is ioctl stubbed alone, already probed.
             #expect(runner.ran.count == 2 + 12)
         }
+    }
+}
+
+/// docs/explore.md holds the fake-value table rendered from `FakeValues.entries` (data, not a
+/// hand-kept copy): this fails, printing the table to paste, when they drift apart.
+@Suite struct FakeValueDocTests {
+    static func table() -> String {
+        var out = "| syscall | plausible fake value | why |\n|---|---|---|\n"
+        for e in FakeValues.entries {
+            out += "| \(e.name) | \(e.rule.map { "`\($0.text)`" } ?? "0 (none better)") | \(e.why) |\n"
+        }
+        return out
+    }
+
+    @Test func docsHoldTheTable() throws {
+        let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("docs/explore.md").path
+        let text = try String(contentsOfFile: docs, encoding: .utf8)
+        #expect(text.contains(Self.table()), "docs/explore.md lacks the current table:\n\(Self.table())")
     }
 }
