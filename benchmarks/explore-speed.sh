@@ -112,6 +112,22 @@ durations() {
     awk '{printf "%s%s %s probes, mean %s s", sep, $1, $2, $3; sep="; "} END{print ""}'
 }
 
+# explain RUN DB NUMBER: per policy holding the call (its single-call policies and groups; not
+# the final run's sets), the outcome of each replica, and the end of the first failing
+# replica's script stderr.
+explain() {
+  local run=$1 db=$2 n=$3 policy outcomes first line
+  sqlite3 -separator '|' "$db" "SELECT policy, group_concat(outcome, ' '), min(CASE WHEN outcome = 'fail' THEN replica END)
+      FROM (SELECT * FROM probe ORDER BY replica) WHERE policy IN ('stub:$n', 'fake:$n') OR (policy LIKE 'group:%'
+      AND ',' || replace(replace(policy, 'group:stub:', ''), 'group:fake:', '') || ',' LIKE '%,$n,%')
+      GROUP BY policy ORDER BY policy" |
+  while IFS='|' read -r policy outcomes first; do
+    line=""
+    [ -n "$first" ] && line=$(tail -1 "$out/work/$run"/*/"$(tr ':;=' '__-' <<<"$policy")-r$first/script.stderr" 2>/dev/null || true)
+    printf '      %-9s %-22s %-14s %s\n' "${run##*-}" "${policy:0:22}" "$outcomes" "${line:0:80}"
+  done
+}
+
 excluded_rows() {
   sqlite3 "$1" "SELECT count(*) FROM measurement_verdict v JOIN measurement m ON m.id = v.measurement_id
     WHERE m.app = '$2'" 2>/dev/null || echo "?"
@@ -132,6 +148,7 @@ compare_app() {
 
 # summarize_app APP: the comparison table from the databases and timings in DIR.
 summarize_app() {
+  [ $mode = report ] && echo "== $1"
   local app=$1 ref_db=$out/$1-reference.sqlite fast_db=$out/$1-fast.sqlite ref fast ref_s fast_s
   ref_s=$(cat "$out/$app-reference.seconds"); fast_s=$(cat "$out/$app-fast.seconds")
   ref=$(show "$app" "$ref_db"); fast=$(show "$app" "$fast_db")
@@ -151,7 +168,12 @@ summarize_app() {
   same=$(awk -F'\t' '$2==$3' <<<"$diff" | grep -c . || true)
   local pct; pct=$(awk -v s="$same" -v t="$total" 'BEGIN{printf "%.1f", 100*s/t}')
   echo "  verdicts identical: $same of $total syscalls ($pct%, goal >= 98%)"
-  awk -F'\t' '$2!=$3{printf "    differs: %-18s reference %-9s fast %s\n", $1, $2, $3}' <<<"$diff"
+  awk -F'\t' '$2!=$3{print $1}' <<<"$diff" | while read -r name; do
+    printf '    differs: %-16s reference %-9s fast %s\n' "$name" "$(jq -r --arg n "$name" '.syscalls[] | select(.name == $n) | .verdict' <<<"$ref")" \
+      "$(jq -r --arg n "$name" '.syscalls[] | select(.name == $n) | .verdict' <<<"$fast")"
+    local number; number=$(jq -r --arg n "$name" '[.syscalls[] | select(.name == $n) | .number][0] // empty' <<<"$ref$fast" | head -1)
+    [ -n "$number" ] && { explain "$app-reference" "$ref_db" "$number"; explain "$app-fast" "$fast_db" "$number"; }
+  done
   awk -v r="$ratio" -v p="$pct" 'BEGIN{exit !(r <= 0.25 && p >= 98)}' || missed=1
 }
 
