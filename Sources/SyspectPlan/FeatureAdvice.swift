@@ -15,6 +15,15 @@ public struct FeatureAdvice: Codable, Sendable, Hashable {
     /// Stub for some applications, fake for others: neither serves all; implement it.
     public var conflicting: [String]
 
+    public init(step: Int, syscall: Int, implement: [String], stub: [String], fake: [String], conflicting: [String]) {
+        self.step = step
+        self.syscall = syscall
+        self.implement = implement
+        self.stub = stub
+        self.fake = fake
+        self.conflicting = conflicting
+    }
+
     public var isEmpty: Bool { implement.isEmpty && stub.isEmpty && fake.isEmpty && conflicting.isEmpty }
 }
 
