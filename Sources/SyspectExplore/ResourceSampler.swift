@@ -121,7 +121,7 @@ public final class ResourceSampler: @unchecked Sendable {
     static func kilobytes(_ key: String, in status: String) -> Int {
         guard let range = status.range(of: "\n" + key) else { return 0 }
         let rest = status[range.upperBound...].prefix { $0 != "\n" }
-        return Int(rest.split(separator: " ").first ?? "") ?? 0
+        return Int(rest.split(whereSeparator: { $0 == " " || $0 == "\t" }).first ?? "") ?? 0
     }
 
     /// Entries of a directory without "." and "..", 0 when unreadable.
