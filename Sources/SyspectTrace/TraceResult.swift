@@ -30,6 +30,11 @@ public struct TraceResult: Sendable, Codable, Hashable {
     public var censusMethod: CensusMethod?
     /// Why `LaunchOptions.censusMethod` `auto` fell back to ptrace (one line), when it did.
     public var censusNotice: String?
+    /// Sub-features the targets used (`LaunchOptions.featureCensus`), sorted; absent in
+    /// documents written before it: empty.
+    @EmptyIfAbsent public var features: [FeatureUse] = []
+    /// Pseudo-files the targets named (`LaunchOptions.featureCensus`), sorted by path.
+    @EmptyIfAbsent public var pseudoFiles: [PseudoFileUse] = []
 
     public init(
         exitCode: Int32? = nil, termSignal: Int32? = nil, timedOut: Bool = false, killed: Bool = false,

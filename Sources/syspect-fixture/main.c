@@ -17,6 +17,20 @@
 //   signal                   catches a SIGUSR1 it sends itself; exit 0 when the handler ran
 //   exit CODE                exit with CODE
 //   sleep SECONDS            sleep
+//   feature-ioctl N          on /dev/null: N ioctl TIOCGPTN (ENOTTY), N more with the request
+//                            sign-extended to 64 bits, N ioctl FIONBIO
+//   feature-fcntl N          on /dev/null: N fcntl F_GETFL, N F_SETFL, N F_DUPFD_CLOEXEC, one
+//                            unknown command 0x7777 (EINVAL)
+//   feature-rlimit N         N prlimit64 RLIMIT_NOFILE, N getrlimit RLIMIT_CORE, N setrlimit
+//                            RLIMIT_STACK (unchanged), one prlimit64 of resource 99 (EINVAL)
+//   feature-mmap N           N mmap PROT_NONE MAP_PRIVATE|MAP_ANONYMOUS|MAP_NORESERVE (+ munmap)
+//   feature-socket           socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC), setsockopt SO_REUSEADDR
+//                            and TCP_NODELAY, getsockopt SO_TYPE
+//   feature-clone3           clone3 with CLONE_CLEAR_SIGHAND (bit 32) and SIGCHLD; waits
+//   feature-files            open /proc/self/status and /proc/PID/stat, chdir /proc + open of
+//                            "self/comm", openat(/sys dirfd, "kernel/../kernel"), readlink
+//                            /proc/self/exe, statx /dev/null, access of a missing /dev path
+//                            (ENOENT), open /proc/self/task/TID/stat; each once
 //
 // Exit status 0 on success, 2 on usage errors, 1 when a step fails.
 #define _GNU_SOURCE
@@ -28,7 +42,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -172,6 +193,107 @@ static int mode_signal(void) {
     return caught ? 0 : 1;
 }
 
+// MARK: sub-feature and pseudo-file modes (syspect trace --features)
+
+static int feature_ioctl(long n) {
+    int fd = open("/dev/null", O_RDONLY);
+    if (fd < 0) return 1;
+    unsigned int pty = 0;
+    int on = 0;
+    for (long i = 0; i < n; i++) {
+        if (ioctl(fd, TIOCGPTN, &pty) == 0) return 1;
+        // musl-style int request, sign-extended: the kernel reads the low 32 bits.
+        if (syscall(SYS_ioctl, fd, (long)(int)TIOCGPTN, &pty) == 0) return 1;
+        if (ioctl(fd, FIONBIO, &on) != 0) return 1;
+    }
+    return close(fd);
+}
+
+static int feature_fcntl(long n) {
+    int fd = open("/dev/null", O_RDONLY);
+    if (fd < 0) return 1;
+    for (long i = 0; i < n; i++) {
+        int flags = fcntl(fd, F_GETFL);
+        if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) return 1;
+        int copy = fcntl(fd, F_DUPFD_CLOEXEC, 10);
+        if (copy < 0) return 1;
+        close(copy);
+    }
+    if (fcntl(fd, 0x7777) != -1) return 1;
+    return close(fd);
+}
+
+static int feature_rlimit(long n) {
+    struct rlimit limit;
+    for (long i = 0; i < n; i++) {
+        if (prlimit(0, RLIMIT_NOFILE, NULL, &limit) != 0) return 1;
+        if (syscall(SYS_getrlimit, RLIMIT_CORE, &limit) != 0) return 1;
+        if (syscall(SYS_getrlimit, RLIMIT_STACK, &limit) != 0 || syscall(SYS_setrlimit, RLIMIT_STACK, &limit) != 0)
+            return 1;
+    }
+    return syscall(SYS_prlimit64, 0, 99, NULL, &limit) == -1 ? 0 : 1;
+}
+
+static int feature_mmap(long n) {
+    for (long i = 0; i < n; i++) {
+        void *p = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p == MAP_FAILED || munmap(p, 4096) != 0) return 1;
+    }
+    return 0;
+}
+
+static int feature_socket(void) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return 1;
+    int on = 1, type = 0;
+    socklen_t size = sizeof type;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0) return 1;
+    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on) != 0) return 1;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &size) != 0 || type != SOCK_STREAM) return 1;
+    return close(fd);
+}
+
+/// struct clone_args (linux/sched.h), spelled out: that header clashes with glibc's sched.h.
+struct fixture_clone_args {
+    unsigned long long flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+};
+
+static int feature_clone3(void) {
+    struct fixture_clone_args args = {0};
+    args.flags = 0x100000000ULL;  // CLONE_CLEAR_SIGHAND
+    args.exit_signal = SIGCHLD;
+    long pid = syscall(SYS_clone3, &args, sizeof args);
+    if (pid < 0) return 1;
+    if (pid == 0) syscall(SYS_exit_group, 0);
+    return wait_child((pid_t)pid);
+}
+
+static int feature_files(void) {
+    char path[64];
+    char target[4096];
+    struct statx stx;
+    int fds[4];
+    fds[0] = open("/proc/self/status", O_RDONLY);
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)getpid());
+    fds[1] = open(path, O_RDONLY);
+    if (chdir("/proc") != 0) return 1;
+    fds[2] = open("self/comm", O_RDONLY);
+    int sys = open("/sys", O_RDONLY | O_DIRECTORY);
+    if (sys < 0) return 1;
+    int kernel = openat(sys, "kernel/../kernel", O_RDONLY | O_DIRECTORY);
+    if (readlink("/proc/self/exe", target, sizeof target) <= 0) return 1;
+    if (statx(AT_FDCWD, "/dev/null", 0, STATX_BASIC_STATS, &stx) != 0) return 1;
+    if (access("/dev/syspect-fixture-missing", F_OK) == 0) return 1;
+    snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)syscall(SYS_gettid));
+    fds[3] = open(path, O_RDONLY);
+    for (int i = 0; i < 4; i++) {
+        if (fds[i] < 0) return 1;
+        close(fds[i]);
+    }
+    close(kernel);
+    return kernel < 0 ? 1 : close(sys);
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         fprintf(stderr, "usage: syspect-fixture MODE [ARGS...] (see the comment in main.c)\n");
@@ -218,6 +340,13 @@ int main(int argc, char **argv) {
         sleep((unsigned)arg_long(argc, argv, 2, 1));
         return 0;
     }
+    if (!strcmp(mode, "feature-ioctl")) return feature_ioctl(arg_long(argc, argv, 2, 1));
+    if (!strcmp(mode, "feature-fcntl")) return feature_fcntl(arg_long(argc, argv, 2, 1));
+    if (!strcmp(mode, "feature-rlimit")) return feature_rlimit(arg_long(argc, argv, 2, 1));
+    if (!strcmp(mode, "feature-mmap")) return feature_mmap(arg_long(argc, argv, 2, 1));
+    if (!strcmp(mode, "feature-socket")) return feature_socket();
+    if (!strcmp(mode, "feature-clone3")) return feature_clone3();
+    if (!strcmp(mode, "feature-files")) return feature_files();
     fprintf(stderr, "syspect-fixture: unknown mode '%s'\n", mode);
     return 2;
 }

@@ -42,6 +42,9 @@ struct TraceCommand: ParsableCommand {
         valueName: "METHOD"))
     var censusMethod: CensusMethodChoice = .auto
 
+    @Flag(help: "Also count sub-features (ioctl requests, fcntl commands, flag bits, ...) and pseudo-files (/proc, /sys, /dev paths) of the targets (docs/features.md).")
+    var features = false
+
     @Flag(help: "Run the command in fresh network, mount (/tmp, /proc), pid, IPC and UTS namespaces.")
     var sandbox = false
 
@@ -65,9 +68,10 @@ struct TraceCommand: ParsableCommand {
     }
 
     func run() throws {
-        let options = LaunchOptions(
+        var options = LaunchOptions(
             arguments: command, targets: targets, countFailures: !noFailures,
             sandbox: sandbox ? Sandbox() : nil, timeout: timeout, censusMethod: censusMethod)
+        options.featureCensus = features
         let signals = SignalForwarder()
         let traced: TracedProcess
         do {
@@ -101,7 +105,8 @@ struct TraceCommand: ParsableCommand {
             data.append(0x0A)
             return data
         }
-        return Data(CensusTable.render(result).utf8)
+        let featureTables = features ? "\n" + FeatureCensusTable.render(result) : ""
+        return Data((CensusTable.render(result) + featureTables).utf8)
     }
 
     private func write(_ data: Data) throws {
