@@ -178,3 +178,27 @@ extension ShowCommand {
         }
     }
 }
+
+extension PlanCommand {
+    /// `--strict-impact`: the measurements without the stubs and fakes flagged by the latest
+    /// exploration (with impact results) of the same app and workload in --db; the changes go to
+    /// standard error.
+    func strictImpactMeasurements(_ measurements: [SyspectCore.Measurement]) throws -> [SyspectCore.Measurement] {
+        let database = try store.openStore()
+        var impact: [String: [String: [ImpactResult]]] = [:]
+        for exploration in try database.explorations(app: nil).sorted(by: { $0.startedAt < $1.startedAt }) {
+            let results = try database.impactResults(exploration: exploration.key)
+            if !results.isEmpty { impact[exploration.app, default: [:]][exploration.workload] = results }
+        }
+        let (adjusted, changes) = StrictImpact.apply(measurements, impact: impact)
+        var note = "syspect plan --strict-impact: impact results of \(impact.values.map(\.count).reduce(0, +)) workloads in \(try store.location())"
+        note += changes.isEmpty ? "; no verdict changed\n" : "; verdicts changed:\n"
+        for c in changes {
+            let why = c.flagged.sorted { $0.key < $1.key }
+                .map { "\($0.key): \($0.value.map(\.rawValue).joined(separator: ", "))" }.joined(separator: "; ")
+            note += "  \(c.app)/\(c.workload): \(SyscallTable.displayName(of: c.syscall)) \(c.from.rawValue) -> \(c.to.rawValue) (flagged \(why))\n"
+        }
+        FileHandle.standardError.write(Data(note.utf8))
+        return adjusted
+    }
+}

@@ -43,9 +43,13 @@ struct PlanCommand: ParsableCommand {
 
     @OptionGroup var store: StoreOptions
 
+    @Flag(help: "Count stubs and fakes whose performance or resource impact was flagged (`explore --impact`, in --db) as not working (docs/impact.md).")
+    var strictImpact = false
+
     func run() throws {
         try DataOptions.reportingFailures(command: "plan") {
-            let dataset = try data.dataset()
+            var dataset = try data.dataset()
+            if strictImpact { dataset.measurements = try strictImpactMeasurements(dataset.measurements) }
             let osList = try data.osSupport(os, in: dataset)
             let weights = try costs.map { path in try SyscallCosts.parse(text: try DataOptions.readText(path), source: path) } ?? .uniform
             let targets = try data.targets(dataset)

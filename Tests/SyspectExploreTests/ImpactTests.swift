@@ -160,6 +160,40 @@ final class MeasuredRunner: ProbeRunning, @unchecked Sendable {
     }
 }
 
+@Suite struct StrictImpactTests {
+    static func result(_ syscall: Int, _ mode: String, flagged: Bool) -> ImpactResult {
+        ImpactResult(exploration: "e", app: "redis", syscall: syscall, mode: mode, baselineRuns: 5, policyRuns: 5,
+                     policyFailures: 0, test: "welch", alpha: 0.05, threshold: 0.03, metricBetter: "higher",
+                     comparisons: [ImpactComparison(measure: .fds, baselineMean: 33, policyMean: flagged ? 90 : 33,
+                                                    change: flagged ? 1.7 : 0, pValue: flagged ? 0 : 1, flagged: flagged)],
+                     measuredAt: Date())
+    }
+
+    @Test func flaggedModesAreTakenAway() {
+        #expect(StrictImpact.verdict(.either, flaggedModes: ["stub"]) == .fake)
+        #expect(StrictImpact.verdict(.either, flaggedModes: ["fake"]) == .stub)
+        #expect(StrictImpact.verdict(.either, flaggedModes: ["stub", "fake"]) == .required)
+        #expect(StrictImpact.verdict(.stub, flaggedModes: ["stub"]) == .required)
+        #expect(StrictImpact.verdict(.stub, flaggedModes: ["fake"]) == .stub)
+        #expect(StrictImpact.verdict(.required, flaggedModes: []) == .required)
+    }
+
+    @Test func onlyTheSameAppAndWorkloadChange() {
+        let redis = Measurement(app: "redis", workload: "benchmark-redis-benchmark", kind: .benchmark,
+                                verdicts: [3: .either, 11: .either, 0: .required], source: "loupedb")
+        let redisSuite = Measurement(app: "redis", workload: "suite", kind: .suite, verdicts: [3: .either], source: "loupedb")
+        let impact = ["redis": ["benchmark-redis-benchmark": [
+            Self.result(3, "stub", flagged: true), Self.result(3, "fake", flagged: true), Self.result(11, "fake", flagged: false),
+        ]]]
+        let (adjusted, changes) = StrictImpact.apply([redis, redisSuite], impact: impact)
+        #expect(adjusted[0].verdicts == [3: .required, 11: .either, 0: .required])
+        #expect(adjusted[1] == redisSuite)
+        #expect(changes.count == 1)
+        #expect(changes.first?.from == .either && changes.first?.to == .required)
+        #expect(changes.first?.flagged == ["stub": [.fds], "fake": [.fds]])
+    }
+}
+
 /// The sampler on real processes: a Python parent that starts two Python children, each
 /// holding open files and memory and burning CPU. (Not a shell: the test runner's threads block
 /// SIGCHLD, which a spawned shell inherits, and its `wait` would never return.)
