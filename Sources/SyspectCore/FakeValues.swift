@@ -43,6 +43,21 @@ public enum FakeValueRule: Sendable, Hashable, Codable, CustomStringConvertible 
         }
     }
 
+    /// Encoded as its `text` ("arg2", "iovec(arg1,arg2)", "1000").
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(text)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let rule = FakeValueRule(text: text) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not a fake value rule")
+        }
+        self = rule
+    }
+
     /// Parses `text`; nil for anything else.
     public init?(text: String) {
         func argument(_ s: Substring) -> Int? {

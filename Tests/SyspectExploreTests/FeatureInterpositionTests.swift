@@ -137,3 +137,13 @@ private let ioctlTIOCGPTN = feature(16, "request", "TIOCGPTN", index: 1, value: 
         }
     }
 }
+
+extension FakeValueTableTests {
+    /// JSON (show --json, trace documents) carries a rule as its text.
+    @Test func ruleCodesAsItsText() throws {
+        let data = try JSONEncoder().encode([FakeValueRule.argument(2), .iovecTotal(vector: 1, count: 2)])
+        #expect(String(decoding: data, as: UTF8.self) == #"["arg2","iovec(arg1,arg2)"]"#)
+        #expect(try JSONDecoder().decode([FakeValueRule].self, from: data) == [.argument(2), .iovecTotal(vector: 1, count: 2)])
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode([FakeValueRule].self, from: Data(#"["arg9"]"#.utf8)) }
+    }
+}
