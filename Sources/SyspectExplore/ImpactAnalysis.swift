@@ -33,7 +33,7 @@ public enum ImpactEvent: Sendable {
 
 /// Why an impact analysis cannot run.
 public enum ImpactError: Error, Sendable, CustomStringConvertible {
-    /// `--impact-syscalls` names calls that cannot be stubbed or faked (or were not traced).
+    /// `--impact-syscalls` names only calls that cannot be stubbed or faked (or were not traced).
     case notStubbable([String])
     case runCannotStart(String, reason: String)
 
@@ -89,19 +89,23 @@ public final class ImpactAnalysis {
     public let options: ImpactOptions
     let runner: any ProbeRunning
     let pairs: [ImpactPair]
+    /// Calls of `options.syscalls` left out: required or not traced.
+    public let skipped: [Int]
 
     /// Replica numbers of impact runs start here, so that their probe folders
     /// (`<policy>-r<replica>`) never overwrite an explore probe's logs.
     public static let replicaOffset = 1000
 
-    /// `verdicts`: the exploration's stored (confirmed) verdicts. Throws `notStubbable` when
-    /// `options.syscalls` names a call without a stub/fake/either verdict.
+    /// `verdicts`: the exploration's stored (confirmed) verdicts. Calls of `options.syscalls`
+    /// without a stub/fake/either verdict are skipped (`skipped`); `notStubbable` when that
+    /// leaves none.
     public init(spec: AppSpec, store: any ResultStore, exploration: String, verdicts: [Int: Verdict],
                 options: ImpactOptions, runner: any ProbeRunning) throws {
-        if let only = options.syscalls {
-            let bad = only.filter { (verdicts[$0] ?? .required) == .required }.sorted()
-            if !bad.isEmpty { throw ImpactError.notStubbable(bad.map { SyscallTable.displayName(of: $0) }) }
+        let bad = (options.syscalls ?? []).filter { (verdicts[$0] ?? .required) == .required }.sorted()
+        if let only = options.syscalls, bad.count == only.count {
+            throw ImpactError.notStubbable(bad.map { SyscallTable.displayName(of: $0) })
         }
+        self.skipped = bad
         self.spec = spec
         self.store = store
         self.exploration = exploration

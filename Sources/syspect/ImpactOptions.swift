@@ -64,6 +64,10 @@ struct ImpactOptionGroup: ParsableArguments {
         do {
             let analysis = try ImpactAnalysis(spec: spec, store: store, exploration: exploration, verdicts: verdicts,
                                               options: options, runner: runner)
+            if !analysis.skipped.isEmpty {
+                Self.note("impact: skipped (required or not traced): "
+                    + analysis.skipped.map { SyscallTable.displayName(of: $0) }.joined(separator: ", "))
+            }
             let results = try analysis.run { event in
                 switch event {
                 case .started(let pairs, let total, let done):

@@ -132,11 +132,16 @@ final class MeasuredRunner: ProbeRunning, @unchecked Sendable {
         }
     }
 
-    @Test func refusesCallsThatCannotBeStubbed() throws {
+    @Test func skipsCallsThatCannotBeStubbedAndRefusesOnlyThose() throws {
         try withExploration { store, key in
+            let verdicts: [Int: Verdict] = [0: .required, 1: .stub, 2: .either]
+            let analysis = try ImpactAnalysis(spec: spec, store: store, exploration: key, verdicts: verdicts,
+                                              options: ImpactOptions(syscalls: [0, 1, 7]), runner: MeasuredRunner(rule: Self.rule))
+            #expect(analysis.skipped == [0, 7])
+            #expect(analysis.pairs == [ImpactPair(1, .stub)])
             #expect(throws: ImpactError.self) {
-                try ImpactAnalysis(spec: spec, store: store, exploration: key, verdicts: [0: .required, 1: .stub],
-                                   options: ImpactOptions(syscalls: [0, 1]), runner: MeasuredRunner(rule: Self.rule))
+                try ImpactAnalysis(spec: spec, store: store, exploration: key, verdicts: verdicts,
+                                   options: ImpactOptions(syscalls: [0]), runner: MeasuredRunner(rule: Self.rule))
             }
         }
     }
