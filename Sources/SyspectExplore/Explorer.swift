@@ -137,6 +137,8 @@ public final class Explorer {
     private var phase = ExplorePhase.baseline
     /// During the final run and culprit search: probes expected once the current set is done.
     private var setTotal = 0
+    /// Probes below whole calls (`--features`, `--files`, `--fake-values both`), once planned.
+    private var belowCallsTotal = 0
     private var events: (ExploreEvent) -> Void = { _ in }
 
     /// `runner`: nil for the real sandboxed `ProbeRunner` in the work directory.
@@ -236,6 +238,7 @@ public final class Explorer {
             fakeValues: options.fakeValues, features: options.features, files: options.files,
             featureCensus: census.features.map(\.use), fileCensus: census.files.map(\.use), verdicts: verdicts, replicas: replicas)
         guard !plan.targets.isEmpty else { return verdicts }
+        belowCallsTotal = plan.allProbes.count
         try scheduler().run(census: false, next: { plan.nextProbes(self.journal) }) { request, run in
             try self.journalProbe(request, run, strategy: strategy, traced: traced)
         }
@@ -334,7 +337,7 @@ public final class Explorer {
         let record = ProbeRecord(
             exploration: key, policy: request.policy.key, replica: request.replica, outcome: run.outcome,
             reason: run.reason, exitStatus: run.exitStatus, durationSeconds: run.durationSeconds,
-            metric: run.metric, startedAt: run.startedAt)
+            metric: run.metric, startedAt: run.startedAt, resources: run.resources)
         try store.record(record)
         journal.add(record)
         recordCount += 1
@@ -359,7 +362,7 @@ public final class Explorer {
         let context = StrategyContext(traced: traced, replicas: replicas, journal: journal)
         let probes = strategy.map { $0.estimatedTotal(context) } ?? 0
         // Final run and culprit search: one more set (replicas) after what is done.
-        var total = replicas + probes + replicas
+        var total = replicas + probes + belowCallsTotal + replicas
         if phase == .final || phase == .culprits { total = max(setTotal, journal.count) }
         var counts: [Verdict: Int] = [:]
         for v in (strategy?.verdicts(context) ?? [:]).values { counts[v, default: 0] += 1 }

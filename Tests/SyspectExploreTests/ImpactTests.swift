@@ -22,6 +22,7 @@ final class MeasuredRunner: ProbeRunning, @unchecked Sendable {
                            exitStatus: outcome == .pass ? 0 : 1, durationSeconds: usage.wallSeconds,
                            metric: outcome == .pass ? metric : nil, directory: "/nonexistent")
         run.resources = usage
+        if census { run.census = [CensusEntry(arch: .x86_64, number: 1, name: "write", calls: 9, failures: 0, errnos: [:])] }
         return run
     }
 }
@@ -52,6 +53,17 @@ final class MeasuredRunner: ProbeRunning, @unchecked Sendable {
         if request.policy.fake.contains(close) { fds = 96 + index % 2 }
         return (.pass, metric, ResourceUsage(peakRSSBytes: 10_000_000 + (index % 2) * 1000, peakFDs: fds,
                                              cpuSeconds: 0.5 + noise / 10, wallSeconds: 1.0 + noise / 10))
+    }
+
+    @Test func exploreJournalsEachProbesResources() throws {
+        try withExploration { store, _ in
+            let explorer = try Explorer(spec: spec, store: store, options: ExploreOptions(jobs: 1, replicas: 1, workDirectory: "/var/tmp/unused"),
+                                        runner: MeasuredRunner(rule: Self.rule))
+            let result = try explorer.run()
+            let probes = try store.probes(exploration: result.exploration.key)
+            #expect(probes.count >= 3)  // baseline, stub:1, fake:1 (and the final run)
+            #expect(probes.allSatisfy { $0.resources?.peakFDs == 12 }, "\(probes)")
+        }
     }
 
     @Test func interleavesBaselineAndPolicyRuns() throws {
