@@ -14,6 +14,9 @@ public enum Statistics {
         /// has at most 8 values, else the normal approximation with tie and continuity
         /// corrections (scipy's `method="auto"`).
         case mannWhitney = "mann-whitney"
+        /// Student's paired t-test on the differences of matched values (scipy `ttest_rel`):
+        /// for runs made in pairs under the same conditions (interleaved B/S runs).
+        case paired
     }
 
     /// The outcome of a two-sample test.
@@ -45,7 +48,24 @@ public enum Statistics {
         switch test {
         case .welch: return welch(a, b)
         case .mannWhitney: return mannWhitney(a, b)
+        case .paired: return paired(a, b)
         }
+    }
+
+    // MARK: - Paired t-test
+
+    /// The two-sided paired t-test of `a[i] − b[i]` (scipy `ttest_rel(a, b)`); nil below two
+    /// pairs or for samples of different sizes. Constant differences give p = 1 when they are 0
+    /// and p = 0 otherwise.
+    public static func paired(_ a: [Double], _ b: [Double]) -> Result? {
+        guard a.count == b.count, a.count > 1 else { return nil }
+        let d = zip(a, b).map { $0 - $1 }
+        let m = mean(d), se = (variance(d) / Double(d.count)).squareRoot()
+        guard se > 0 else {
+            return m == 0 ? Result(statistic: 0, pValue: 1) : Result(statistic: m > 0 ? .infinity : -.infinity, pValue: 0)
+        }
+        let t = m / se
+        return Result(statistic: t, pValue: studentTwoSidedP(t: t, df: Double(d.count - 1)))
     }
 
     // MARK: - Welch's t-test

@@ -203,7 +203,18 @@ public enum ImpactStatistics {
         let policy = runs.filter { !$0.baseline && $0.outcome == .pass }
         var comparisons: [ImpactComparison] = []
         for measure in ImpactMeasure.allCases {
-            let b = baseline.compactMap { value(measure, $0) }, s = policy.compactMap { value(measure, $0) }
+            let b: [Double], s: [Double]
+            if options.test == .paired {
+                // Run i of each side, when both passed and were measured.
+                let byRun = Dictionary(baseline.map { ($0.run, $0) }) { first, _ in first }
+                let pairs = policy.sorted { $0.run < $1.run }.compactMap { p -> (Double, Double)? in
+                    guard let q = byRun[p.run], let x = value(measure, q), let y = value(measure, p) else { return nil }
+                    return (x, y)
+                }
+                (b, s) = (pairs.map(\.0), pairs.map(\.1))
+            } else {
+                (b, s) = (baseline.compactMap { value(measure, $0) }, policy.compactMap { value(measure, $0) })
+            }
             guard !b.isEmpty, !s.isEmpty else { continue }
             comparisons.append(compare(measure, baseline: b, policy: s, options: options))
         }

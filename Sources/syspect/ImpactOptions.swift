@@ -22,7 +22,7 @@ struct ImpactOptionGroup: ParsableArguments {
     var thresholdPercent = 3.0
 
     @Option(name: .customLong("impact-test"), help: ArgumentHelp(
-        "The test: welch (Welch's t-test, default) or mann-whitney (Mann-Whitney U).", valueName: "NAME"))
+        "The test: welch (Welch's t-test, default), mann-whitney (Mann-Whitney U) or paired (paired t-test on the interleaved run pairs).", valueName: "NAME"))
     var test: Statistics.Test = .welch
 
     @Option(name: .customLong("impact-syscalls"), help: ArgumentHelp(
@@ -101,7 +101,7 @@ enum ImpactText {
         guard let first = results.first else {
             return "\(app) / \(workload): no impact measured yet (run `syspect explore SPEC --impact`)\n"
         }
-        let testName = first.test == Statistics.Test.mannWhitney.rawValue ? "Mann-Whitney U" : "Welch's t-test"
+        let testName = ["mann-whitney": "Mann-Whitney U", "paired": "paired t-test on run pairs"][first.test] ?? "Welch's t-test"
         var out = "\(app) / \(workload): impact of stubbing and faking (\(testName), alpha \(number(first.alpha)), "
             + "threshold \(number(first.threshold * 100)) %; policy runs interleaved with baseline runs)\n"
         out += "perf = the metric (\(first.metricName ?? "the test script's number"), \(first.metricBetter) is better) "

@@ -63,6 +63,17 @@ import Testing
         #expect(Statistics.studentTwoSidedP(t: 0, df: 4) == 1)
     }
 
+    @Test func pairedMatchesScipy() throws {
+        let r = try #require(Statistics.paired([35.9, 45.2, 26.1, 40.3, 33.0], [31.2, 40.1, 22.5, 35.0, 28.8]))
+        #expect(Self.close(r.statistic, 14.828297498654255))
+        #expect(Self.close(r.pValue, 0.0001204292011944803, relative: 1e-7))
+        let none = try #require(Statistics.paired([1.1, 1.9, 3.2, 3.9], [1, 2, 3, 4]))
+        #expect(Self.close(none.statistic, 0.3333333333333333))
+        #expect(Self.close(none.pValue, 0.7608203755145106, relative: 1e-7))
+        #expect(Statistics.paired([1, 2], [1, 2, 3]) == nil)
+        #expect(Statistics.paired([5, 6, 7], [4, 5, 6])?.pValue == 0)
+    }
+
     @Test func constantSamples() throws {
         let same = try #require(Statistics.welch([12, 12, 12], [12, 12, 12]))
         #expect(same.pValue == 1)

@@ -158,6 +158,34 @@ final class MeasuredRunner: ProbeRunning, @unchecked Sendable {
         }
     }
 
+    /// The machine's speed drifts a lot between pairs of runs, and the stub is 5 % faster than
+    /// its interleaved baseline every time: only the paired test sees it.
+    @Test func pairedTestSeesAConsistentChangeUnderDrift() throws {
+        let drifting: @Sendable (ProbeRequest, Int) -> (ProbeOutcome, Double, ResourceUsage) = { request, index in
+            let pair = Double((index + 1) / 2)
+            let metric = 1000 * (1 + 0.3 * pair.truncatingRemainder(dividingBy: 3)) * (request.policy.isBaseline ? 1 : 1.05)
+            return (.pass, metric, ResourceUsage(peakFDs: 12))
+        }
+        try withExploration { store, key in
+            func measure(_ test: Statistics.Test) throws -> ImpactComparison? {
+                try ImpactAnalysis(spec: spec, store: store, exploration: key + test.rawValue, verdicts: [Self.write: .stub],
+                                   options: ImpactOptions(runs: 5, test: test), runner: MeasuredRunner(rule: drifting))
+                    .run().first?.comparison(.metric)
+            }
+            for test in Statistics.Test.allCases where test != .welch {
+                try store.beginExploration(ExplorationRecord(key: key + test.rawValue, app: "app", workload: "w", kind: .benchmark,
+                                                             specHash: "h", specText: "", strategy: "s", startedAt: Date()))
+            }
+            try store.beginExploration(ExplorationRecord(key: key + "welch", app: "app", workload: "w", kind: .benchmark,
+                                                         specHash: "h", specText: "", strategy: "s", startedAt: Date()))
+            #expect(try measure(.welch)?.flagged == false)
+            #expect(try measure(.mannWhitney)?.flagged == false)
+            let paired = try #require(try measure(.paired))
+            #expect(paired.flagged)
+            #expect(abs(paired.change! - 0.05) < 0.001)
+        }
+    }
+
     @Test func lowerIsBetterMetricsFlipThePerformanceSign() {
         let runs = (1...4).flatMap { i in
             [false, true].map { baseline in
@@ -254,7 +282,8 @@ final class MeasuredRunner: ProbeRunning, @unchecked Sendable {
         .deletingLastPathComponent().appendingPathComponent("examples").path
 
     /// Runs the impact analysis of `verdicts` for the example spec `name`, with a real runner.
-    func analyse(_ name: String, verdicts: [Int: Verdict], runs: Int, environment: [String: String]) throws -> [ImpactResult] {
+    func analyse(_ name: String, verdicts: [Int: Verdict], runs: Int, test: Statistics.Test = .welch,
+                 environment: [String: String]) throws -> [ImpactResult] {
         var spec = try AppSpec.load(path: "\(Self.examples)/\(name)/\(name).yaml")
         spec.environment.merge(environment) { $1 }
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("impact-\(UUID()).db").path
@@ -267,7 +296,7 @@ final class MeasuredRunner: ProbeRunning, @unchecked Sendable {
         let work = "/var/tmp/syspect-impact-tests/\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: work) }
         let analysis = try ImpactAnalysis(spec: spec, store: store, exploration: key, verdicts: verdicts,
-                                          options: ImpactOptions(runs: runs), runner: ProbeRunner(spec: spec, workDirectory: work))
+                                          options: ImpactOptions(runs: runs, test: test), runner: ProbeRunner(spec: spec, workDirectory: work))
         let results = try analysis.run()
         let runsStored = try store.impactRuns(exploration: key)
         #expect(runsStored.count == 2 * runs * results.count)
@@ -287,13 +316,16 @@ final class MeasuredRunner: ProbeRunning, @unchecked Sendable {
         let text = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? ""
         let load = Double(text.split(separator: " ").first ?? "") ?? .infinity
         return load < Double(ProcessInfo.processInfo.activeProcessorCount)
+            || ProcessInfo.processInfo.environment["SYSPECT_TEST_BUSY_MACHINE_OK"] == "1"
     }()
 
-    /// nginx under wrk: a stubbed `write` drops the access log, and throughput rises.
+    /// nginx under wrk: a stubbed `write` drops the access log, and throughput rises. Paired
+    /// test: each stubbed run against the baseline run just before it. (Set
+    /// SYSPECT_TEST_BUSY_MACHINE_OK=1 to run it on a busy machine anyway.)
     @Test(.enabled(if: quietMachine, "the machine is busy (load average ≥ cores): throughput cannot be compared"))
     func nginxStubbedWriteIsAThroughputChange() throws {
         let write = SyscallTable.number(named: "write")!
-        let results = try analyse("nginx", verdicts: [write: .stub], runs: 4, environment: ["WRK_DURATION": "2s"])
+        let results = try analyse("nginx", verdicts: [write: .stub], runs: 4, test: .paired, environment: ["WRK_DURATION": "2s"])
         let result = try #require(results.first)
         let metric = try #require(result.comparison(.metric))
         #expect(metric.flagged, "\(result)")
