@@ -205,6 +205,36 @@ final class MeasuredRunner: ProbeRunning, @unchecked Sendable {
     }
 }
 
+@Suite struct MetricSpecTests {
+    let head = "name: a\nworkload: {name: w, kind: benchmark}\ncommand: [true]\n"
+
+    @Test func metricNameAndDirection() throws {
+        let spec = try AppSpec.parse(text: head + "metric: {name: latency ms, better: lower}\n", file: "a.yaml", directory: "/")
+        #expect(spec.metricName == "latency ms")
+        #expect(spec.metricDirection == .lower)
+        let plain = try AppSpec.parse(text: head, file: "a.yaml", directory: "/")
+        #expect(plain.metricName == nil && plain.metricDirection == .higher)
+    }
+
+    @Test func badMetricNameIsAOneLineErrorWithItsLine() {
+        #expect(throws: SpecError(file: "a.yaml", line: 5, message:
+            "`metric.name` must be a non-empty string saying what the number is, e.g. requests/s")) {
+            try AppSpec.parse(text: head + "metric:\n  name: \"\"\n", file: "a.yaml", directory: "/")
+        }
+        #expect(throws: SpecError.self) {
+            try AppSpec.parse(text: head + "metric: {nam: x}\n", file: "a.yaml", directory: "/")
+        }
+    }
+
+    @Test func examplesSayWhatTheirMetricIs() throws {
+        for name in ["nginx", "redis", "lighttpd", "memcached"] {
+            let spec = try AppSpec.load(path: "\(ImpactIntegrationTests.examples)/\(name)/\(name).yaml")
+            #expect(spec.metricName?.contains("/s") == true, "\(name)")
+            #expect(spec.metricDirection == .higher)
+        }
+    }
+}
+
 @Suite struct StrictImpactTests {
     static func result(_ syscall: Int, _ mode: String, flagged: Bool) -> ImpactResult {
         ImpactResult(exploration: "e", app: "redis", syscall: syscall, mode: mode, baselineRuns: 5, policyRuns: 5,
