@@ -77,6 +77,9 @@ import Testing
     }
 
     @Test func everyTraceClosesItsPrograms() throws {
+        let running = try Tracer.launch(LaunchOptions(arguments: [fixture, "sleep", "1"], censusMethod: .ebpf))
+        #expect(bpfDescriptors().count >= 5, "a running eBPF census holds its maps, programs and links")
+        _ = running.wait()
         for round in 0..<60 {
             let args = round % 3 == 0 ? ["no-such-mode-syspect"] : ["repeat", "39", "3"]
             _ = try Tracer.run(LaunchOptions(arguments: [fixture] + args, targets: [fixture], censusMethod: .ebpf))
