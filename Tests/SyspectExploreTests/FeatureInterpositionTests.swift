@@ -39,6 +39,25 @@ private let ioctlTIOCGPTN = feature(16, "request", "TIOCGPTN", index: 1, value: 
         #expect(run.out == "-1 38 get-ok\n")
     }
 
+    /// clone3's flags live in tracee memory (`struct clone_args`): only the tracer matches them.
+    /// CLONE_THREAD alone and CLONE_SIGHAND alone are both invalid (EINVAL, 22) for the real call;
+    /// the stubbed sub-feature answers ENOSYS for the first only.
+    @Test func memoryMatchedSubFeature() throws {
+        var i = Interposition(inKernel: true)
+        i.features = [FeatureInterposition(SubFeature(
+            syscall: 435, argument: "flags", name: "CLONE_THREAD",
+            match: .memory(pointer: 0, offset: 0, mask: 0x10000, value: 0x10000)), .stub)]
+        let script = #"""
+            my $thread = pack("Q8", 0x10000, 0, 0, 0, 0, 0, 0, 0);
+            my $sighand = pack("Q8", 0x800, 0, 0, 0, 0, 0, 0, 0);
+            my $a = syscall(435, $thread, 64) == -1 ? $! + 0 : "ok";
+            my $b = syscall(435, $sighand, 64) == -1 ? $! + 0 : "ok";
+            print "$a $b\n";
+            """#
+        #expect(try perl(script, i).out == "38 22\n")
+        #expect(try perl(script, Interposition()).out == "22 22\n")
+    }
+
     /// ioctl 0x80045430 (above INT_MAX) matches in the kernel filter; the same low half with
     /// the high bit clear, or sign-extended to 64 bits, does not.
     @Test func requestAboveIntMaxMatchesExactly() throws {
