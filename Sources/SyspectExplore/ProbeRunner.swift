@@ -313,7 +313,14 @@ public struct ProbeRunner: ProbeRunning {
         var portMisses = 0
         while true {
             if !child.isRunning {
-                // A server that died just before the script noticed still fails the probe.
+                // A server that died just before the script noticed still fails the probe. When
+                // the server (the PID namespace's init) dies, the kernel SIGKILLs the script too,
+                // often before the tracer has reaped the whole tree: a script killed by a signal
+                // waits up to 1 s for the server's death to be seen.
+                if child.exitStatus > 128 {
+                    let until = Date().addingTimeInterval(1)
+                    while process.isRunning && Date() < until { Thread.sleep(forTimeInterval: 0.01) }
+                }
                 return process.isRunning ? .scriptEnded : .applicationDied
             }
             if !process.isRunning { return .applicationDied }

@@ -141,7 +141,8 @@ enum ImpactText {
     }
 
     static func number(_ value: Double) -> String {
-        value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(format: "%.4g", value)
+        if value == value.rounded() && abs(value) < 1e15 { return String(Int(value)) }
+        return abs(value) >= 1000 ? String(format: "%.0f", value) : String(format: "%.4g", value)
     }
 
     static func table(_ rows: [[String]]) -> String {
