@@ -107,7 +107,10 @@ struct ExploreCommand: ParsableCommand {
             let names = result.otherABICalls.map { "\($0.arch.rawValue) \($0.name) (\($0.calls))" }
             print("also called through other ABIs (not probed): " + names.joined(separator: ", "))
         }
-        print(FindingsText.summary(try database.findings(exploration: result.exploration.key)), terminator: "")
+        let findings = try database.findings(exploration: result.exploration.key)
+        print(FindingsText.summary(findings), terminator: "")
+        if features != nil && findings.features.isEmpty { print("--features: the baseline census holds no sub-feature: nothing to probe") }
+        if files && findings.files.isEmpty { print("--files: the baseline census holds no pseudo-file: nothing to probe") }
         print("this session ran \(result.sessionProbes) probes; stored in \(try store.location())")
         if impact.enabled {
             impact.run(spec: appSpec, store: database, exploration: result.exploration.key,
