@@ -1,4 +1,6 @@
 import Foundation
+import SyspectCore
+import SyspectStore
 import Testing
 
 /// `syspect explore --impact` and `syspect show --impact` end to end, on `true` (a complete
@@ -52,6 +54,35 @@ import Testing
             // `true` prints no metric: FDs, memory, CPU and wall are compared.
             #expect(Set(r.comparisons.map(\.measure)) == ["fds", "memory", "cpu", "wall"])
         }
+    }
+
+    /// A flagged stub of munmap for redis (the bundled loupedb says `either`) makes the plan fake it.
+    @Test func planStrictImpactTakesAwayFlaggedModes() throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let db = "\(folder)/plan.db"
+        let store = try SQLiteStore(path: db)
+        let key = "redis/benchmark-redis-benchmark@test"
+        try store.beginExploration(ExplorationRecord(key: key, app: "redis", workload: "benchmark-redis-benchmark", kind: .benchmark,
+                                                     specHash: "h", specText: "", strategy: "adaptive", startedAt: Date()))
+        let munmap = SyscallTable.number(named: "munmap")!
+        try store.saveImpact([ImpactResult(
+            exploration: key, app: "redis", syscall: munmap, mode: "stub", baselineRuns: 5, policyRuns: 5, policyFailures: 0,
+            test: "welch", alpha: 0.05, threshold: 0.03, metricBetter: "higher",
+            comparisons: [ImpactComparison(measure: .memory, baselineMean: 1e7, policyMean: 1.2e7, change: 0.2, pValue: 0.001, flagged: true)],
+            measuredAt: Date())])
+        func decision(_ extra: [String]) throws -> (String?, String) {
+            let (status, json, stderr) = try syspect(["plan", "--os", "kerla", "--apps", "redis", "--format", "json", "--db", db] + extra)
+            #expect(status == 0, "\(stderr)")
+            let plan = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])["plan"] as? [String: Any]
+            let steps = try #require(plan?["steps"] as? [[String: Any]])
+            let decisions = steps.flatMap { step in ["stub", "fake", "implement"].flatMap { step[$0] as? [[String: Any]] ?? [] } }
+            return (decisions.first { $0["name"] as? String == "munmap" }?["decision"] as? String, stderr)
+        }
+        #expect(try decision([]).0 == "stub")
+        let (strict, note) = try decision(["--strict-impact"])
+        #expect(strict == "fake")
+        #expect(note.contains("redis/benchmark-redis-benchmark: munmap either -> fake (flagged stub: memory)"), "\(note)")
     }
 
     @Test func unknownImpactSyscallIsAUsageError() throws {
