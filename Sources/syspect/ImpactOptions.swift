@@ -160,7 +160,30 @@ struct ImpactDocument: Encodable {
     var app: String
     var workload: String
     var exploration: String
-    var results: [ImpactResult]
+    var results: [Row]
+
+    init(app: String, workload: String, exploration: String, results: [ImpactResult]) {
+        self.app = app
+        self.workload = workload
+        self.exploration = exploration
+        self.results = results.map(Row.init)
+    }
+
+    /// A stored `ImpactResult` plus the syscall's name, `flagged` and the metric's change as
+    /// performance (+ = better).
+    struct Row: Encodable {
+        var result: ImpactResult
+
+        enum Extra: String, CodingKey { case name, flagged, performanceChange }
+
+        func encode(to encoder: any Encoder) throws {
+            try result.encode(to: encoder)
+            var extra = encoder.container(keyedBy: Extra.self)
+            try extra.encode(SyscallTable.displayName(of: result.syscall), forKey: .name)
+            try extra.encode(result.flagged, forKey: .flagged)
+            try extra.encodeIfPresent(result.performanceChange, forKey: .performanceChange)
+        }
+    }
 }
 
 extension ShowCommand {

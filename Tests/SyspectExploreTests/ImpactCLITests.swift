@@ -39,7 +39,7 @@ import Testing
         struct Document: Decodable {
             struct Result: Decodable {
                 struct Comparison: Decodable { var measure: String; var flagged: Bool }
-                var syscall: Int; var mode: String; var baselineRuns: Int; var policyRuns: Int
+                var syscall: Int; var name: String; var flagged: Bool; var mode: String; var baselineRuns: Int; var policyRuns: Int
                 var comparisons: [Comparison]
             }
             var app: String
@@ -49,7 +49,8 @@ import Testing
         let results = try #require(documents.first?.results)
         #expect(!results.isEmpty)
         for r in results {
-            #expect(r.syscall == 3)
+            #expect(r.syscall == 3 && r.name == "close")
+            #expect(r.flagged == r.comparisons.contains { $0.flagged })
             #expect(r.baselineRuns == 2 && r.policyRuns == 2)
             // `true` prints no metric: FDs, memory, CPU and wall are compared.
             #expect(Set(r.comparisons.map(\.measure)) == ["fds", "memory", "cpu", "wall"])
