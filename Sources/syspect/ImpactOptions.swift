@@ -200,7 +200,10 @@ extension ShowCommand {
             text += ImpactText.render(app: app, workload: measurement.workload, results) + "\n"
         }
         if json {
-            print(DataOptions.json(documents), terminator: "")
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            encoder.dateEncodingStrategy = .iso8601
+            print(String(decoding: try encoder.encode(documents), as: UTF8.self))
         } else {
             print(text.isEmpty ? "\(app): no exploration by syspect (loupedb imports have no impact data)\n" : text, terminator: "")
         }
