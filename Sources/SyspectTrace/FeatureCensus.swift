@@ -2,10 +2,6 @@ import CSyspect
 import Foundation
 import SyspectCore
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Counts sub-features and pseudo-files (paper section 5.4, issue 5), as the tracer's decoder
 /// (`CallDecoder`): at the seccomp stop of a decoded call the arguments are decoded
 /// (`FeatureDecoder`) and the named path resolved and normalised (`PseudoFiles`); when failures
@@ -76,16 +72,9 @@ final class FeatureCensus: CallDecoder {
         return PseudoFiles.normalisedPath(raw, base: base)
     }
 
-    /// The 64-bit word at `address` in the stopped tracee (read through `/proc/TID/mem`, which
-    /// its tracer may read), nil when unreadable.
+    /// The 64-bit word at `address` in the stopped tracee, nil when unreadable.
     static func word(tid: Int32, address: UInt64) -> UInt64? {
-        guard address != 0, address < UInt64(Int64.max) else { return nil }
-        let fd = open("/proc/\(tid)/mem", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var word: UInt64 = 0
-        let read = withUnsafeMutableBytes(of: &word) { pread(fd, $0.baseAddress, 8, off_t(Int64(bitPattern: address))) }
-        return read == 8 ? word : nil
+        TraceeMemory.words(tid: tid, address: address, count: 1)?.first
     }
 }
 
