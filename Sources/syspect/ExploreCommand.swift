@@ -30,8 +30,10 @@ struct ExploreCommand: ParsableCommand {
 
     @OptionGroup var store: StoreOptions
 
-    @Option(help: ArgumentHelp("Probes run at once (default: the number of cores).", valueName: "N"))
-    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: ArgumentHelp(
+        "Probes run at once (default: cores + 1: probes also wait, on timeouts and servers; see docs/explore.md).",
+        valueName: "N"))
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount + 1
 
     @Option(help: ArgumentHelp("Runs per policy (default: the spec's `replicas`, else 3).", valueName: "N"))
     var replicas: Int?
