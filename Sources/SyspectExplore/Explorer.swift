@@ -337,7 +337,7 @@ public final class Explorer {
         let record = ProbeRecord(
             exploration: key, policy: request.policy.key, replica: request.replica, outcome: run.outcome,
             reason: run.reason, exitStatus: run.exitStatus, durationSeconds: run.durationSeconds,
-            metric: run.metric, startedAt: run.startedAt)
+            metric: run.metric, startedAt: run.startedAt, resources: run.resources)
         try store.record(record)
         journal.add(record)
         recordCount += 1
