@@ -148,12 +148,19 @@ public enum ManualPage {
             .joined(separator: "\n.PP\n")
     }
 
-    /// Roff-safe text: backslashes escaped, hyphens as minus signs, no line starting with a
-    /// control character.
+    /// Roff-safe text: backslashes escaped, hyphens as minus signs, characters beyond ASCII as
+    /// `\[uXXXX]` (troff reads its input as Latin-1), no line starting with a control character.
     static func escape(_ text: String) -> String {
         let escaped = text.replacingOccurrences(of: "\\", with: "\\e").replacingOccurrences(of: "-", with: "\\-")
+            .unicodeScalars.map { $0.isASCII ? String($0) : "\\[u" + hex($0.value) + "]" }.joined()
         return escaped.split(separator: "\n", omittingEmptySubsequences: false).map { line in
             line.hasPrefix(".") || line.hasPrefix("'") ? "\\&" + line : String(line)
         }.joined(separator: "\n")
+    }
+
+    /// At least four upper-case hex digits, as groff's `\[uXXXX]` wants.
+    private static func hex(_ value: UInt32) -> String {
+        let digits = String(value, radix: 16, uppercase: true)
+        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
     }
 }

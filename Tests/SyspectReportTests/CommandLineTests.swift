@@ -56,6 +56,12 @@ struct CommandLineTests {
         }
     }
 
+    @Test("roff escaping: characters beyond ASCII become \\[uXXXX], hyphens minus signs")
+    func roffEscaping() {
+        #expect(ManualPage.escape("runs ≥ 2 — a-b") == "runs \\[u2265] 2 \\[u2014] a\\-b")
+        #expect(ManualPage.escape(".x") == "\\&.x")
+    }
+
     @Test("syspect report writes a page; bad input is one line naming the fix, exit 1", .enabled(if: syspect != nil, skipMessage))
     func report() throws {
         let dir = try TestSupport.temporaryFolder()
