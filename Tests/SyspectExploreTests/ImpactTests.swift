@@ -339,20 +339,18 @@ final class MeasuredRunner: ProbeRunning, @unchecked Sendable {
         return results
     }
 
-    /// The machine runs little else (1-minute load average below the number of cores): a
-    /// throughput comparison is meaningless while other jobs take the cores (measured here at
-    /// load 13-22 on 2 cores: wrk's requests/s then varied from 12 000 to 56 000 between runs).
-    static let quietMachine: Bool = {
-        let text = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? ""
-        let load = Double(text.split(separator: " ").first ?? "") ?? .infinity
-        return load < Double(ProcessInfo.processInfo.activeProcessorCount)
-            || ProcessInfo.processInfo.environment["SYSPECT_TEST_BUSY_MACHINE_OK"] == "1"
-    }()
+    /// Opt-in (SYSPECT_TEST_THROUGHPUT=1): on this 2-core VM the access log's write costs too
+    /// little to flag reliably. Measured at 20:50 UTC on 2026-11-26, idle machine, 20 runs each
+    /// interleaved with 20 baselines (`syspect explore examples/nginx/nginx.yaml --impact
+    /// --impact-runs 20 --impact-syscalls write`, WRK_DURATION=3s): stub +3.5 % (Welch p 0.36),
+    /// fake +5.7 % (p 0.11); under load 15-25 stub +14.8 % (p 0.69). With 4 runs this test
+    /// cannot flag that on a quiet machine, and a busy one makes throughput meaningless:
+    /// docs/impact.md keeps the documented runs instead.
+    static let throughputOptIn = ProcessInfo.processInfo.environment["SYSPECT_TEST_THROUGHPUT"] == "1"
 
     /// nginx under wrk: a stubbed `write` drops the access log, and throughput rises. Paired
-    /// test: each stubbed run against the baseline run just before it. (Set
-    /// SYSPECT_TEST_BUSY_MACHINE_OK=1 to run it on a busy machine anyway.)
-    @Test(.enabled(if: quietMachine, "the machine is busy (load average ≥ cores): throughput cannot be compared"))
+    /// test: each stubbed run against the baseline run just before it.
+    @Test(.enabled(if: throughputOptIn, "opt-in: SYSPECT_TEST_THROUGHPUT=1 (throughput differences of a few % are noise on this VM)"))
     func nginxStubbedWriteIsAThroughputChange() throws {
         let write = SyscallTable.number(named: "write")!
         let results = try analyse("nginx", verdicts: [write: .stub], runs: 4, test: .paired, environment: ["WRK_DURATION": "2s"])
