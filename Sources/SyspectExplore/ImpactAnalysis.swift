@@ -48,26 +48,16 @@ public enum ImpactError: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// One (syscall, mode) pair to measure.
-public struct ImpactPair: Sendable, Hashable, Comparable {
-    public var syscall: Int
-    public var mode: Mode
-
-    public init(_ syscall: Int, _ mode: Mode) {
-        self.syscall = syscall
-        self.mode = mode
-    }
-
-    public static func < (a: ImpactPair, b: ImpactPair) -> Bool { Assignment(a.syscall, a.mode) < Assignment(b.syscall, b.mode) }
-
-    /// The pairs of a measurement's verdicts: stub → stub, fake → fake, either → both.
-    public static func pairs(_ verdicts: [Int: Verdict], only: Set<Int>?) -> [ImpactPair] {
-        var result: [ImpactPair] = []
+extension Assignment {
+    /// The (call, mode) pairs that pass by a measurement's verdicts, the ones impact measures:
+    /// stub → stub, fake → fake, either → both.
+    public static func passing(_ verdicts: [Int: Verdict], only: Set<Int>?) -> [Assignment] {
+        var result: [Assignment] = []
         for (number, verdict) in verdicts where only?.contains(number) ?? true {
             switch verdict {
-            case .stub: result.append(ImpactPair(number, .stub))
-            case .fake: result.append(ImpactPair(number, .fake))
-            case .either: result += [ImpactPair(number, .stub), ImpactPair(number, .fake)]
+            case .stub: result.append(Assignment(number, .stub))
+            case .fake: result.append(Assignment(number, .fake))
+            case .either: result += [Assignment(number, .stub), Assignment(number, .fake)]
             case .required: break
             }
         }
@@ -88,7 +78,7 @@ public final class ImpactAnalysis {
     public let exploration: String
     public let options: ImpactOptions
     let runner: any ProbeRunning
-    let pairs: [ImpactPair]
+    let pairs: [Assignment]
     /// Calls of `options.syscalls` left out: required or not traced.
     public let skipped: [Int]
 
@@ -111,7 +101,7 @@ public final class ImpactAnalysis {
         self.exploration = exploration
         self.options = options
         self.runner = runner
-        self.pairs = ImpactPair.pairs(verdicts, only: options.syscalls)
+        self.pairs = Assignment.passing(verdicts, only: options.syscalls)
     }
 
     /// The run order of one pair: B1 S1 B2 S2 … (baseline: true for B).
@@ -128,7 +118,7 @@ public final class ImpactAnalysis {
         let total = pairs.count * 2 * options.runs
         var done = pairs.reduce(0) { count, pair in
             count + Self.schedule(runs: options.runs).filter {
-                journal[Self.id(pair.syscall, pair.mode.rawValue, $0.baseline, $0.run)] != nil
+                journal[Self.id(pair.number, pair.mode.rawValue, $0.baseline, $0.run)] != nil
             }.count
         }
         events(.started(pairs: pairs.count, total: total, done: done))
@@ -136,7 +126,7 @@ public final class ImpactAnalysis {
         for pair in pairs {
             var runs: [ImpactRunRecord] = []
             for (baseline, index) in Self.schedule(runs: options.runs) {
-                if let journaled = journal[Self.id(pair.syscall, pair.mode.rawValue, baseline, index)] {
+                if let journaled = journal[Self.id(pair.number, pair.mode.rawValue, baseline, index)] {
                     runs.append(journaled)
                     continue
                 }
@@ -156,15 +146,15 @@ public final class ImpactAnalysis {
     }
 
     /// One run, journaled; a launch error is retried once, then stops the analysis.
-    private func measure(_ pair: ImpactPair, baseline: Bool, run index: Int) throws -> ImpactRunRecord {
-        let policy = baseline ? ProbePolicy.baseline : ProbePolicy.single(pair.syscall, pair.mode)
+    private func measure(_ pair: Assignment, baseline: Bool, run index: Int) throws -> ImpactRunRecord {
+        let policy = baseline ? ProbePolicy.baseline : ProbePolicy.single(pair.number, pair.mode)
         let request = ProbeRequest(policy, replica: Self.replicaOffset + index)
         var attempt = 0
         while true {
             attempt += 1
             let probe = runner.run(request, census: false)
             let record = ImpactRunRecord(
-                exploration: exploration, syscall: pair.syscall, mode: pair.mode.rawValue, baseline: baseline,
+                exploration: exploration, syscall: pair.number, mode: pair.mode.rawValue, baseline: baseline,
                 run: index, outcome: probe.outcome, reason: probe.reason, metric: probe.metric,
                 durationSeconds: probe.durationSeconds, resources: probe.resources, startedAt: probe.startedAt)
             try store.recordImpactRun(record)
@@ -196,7 +186,7 @@ public enum ImpactStatistics {
     /// Compares the passing policy runs with the passing baseline runs on every measure both
     /// sides have; a measure is flagged when p < alpha and |change| ≥ threshold.
     public static func result(
-        exploration: String, app: String, pair: ImpactPair, runs: [ImpactRunRecord], options: ImpactOptions,
+        exploration: String, app: String, pair: Assignment, runs: [ImpactRunRecord], options: ImpactOptions,
         metricBetter: MetricDirection, metricName: String? = nil, now: Date = Date()
     ) -> ImpactResult {
         let baseline = runs.filter { $0.baseline && $0.outcome == .pass }
@@ -219,7 +209,7 @@ public enum ImpactStatistics {
             comparisons.append(compare(measure, baseline: b, policy: s, options: options))
         }
         return ImpactResult(
-            exploration: exploration, app: app, syscall: pair.syscall, mode: pair.mode.rawValue,
+            exploration: exploration, app: app, syscall: pair.number, mode: pair.mode.rawValue,
             baselineRuns: baseline.count, policyRuns: policy.count,
             policyFailures: runs.filter { !$0.baseline && $0.outcome == .fail }.count,
             test: options.test.rawValue, alpha: options.alpha, threshold: options.threshold,

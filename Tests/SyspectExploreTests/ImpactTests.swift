@@ -150,7 +150,7 @@ final class MeasuredRunner: ProbeRunning, @unchecked Sendable {
             let analysis = try ImpactAnalysis(spec: spec, store: store, exploration: key, verdicts: verdicts,
                                               options: ImpactOptions(syscalls: [0, 1, 7]), runner: MeasuredRunner(rule: Self.rule))
             #expect(analysis.skipped == [0, 7])
-            #expect(analysis.pairs == [ImpactPair(1, .stub)])
+            #expect(analysis.pairs == [Assignment(1, .stub)])
             #expect(throws: ImpactError.self) {
                 try ImpactAnalysis(spec: spec, store: store, exploration: key, verdicts: verdicts,
                                    options: ImpactOptions(syscalls: [0]), runner: MeasuredRunner(rule: Self.rule))
@@ -194,7 +194,7 @@ final class MeasuredRunner: ProbeRunning, @unchecked Sendable {
                                 resources: nil, startedAt: Date())
             }
         }
-        let result = ImpactStatistics.result(exploration: "e", app: "a", pair: ImpactPair(1, .stub), runs: runs,
+        let result = ImpactStatistics.result(exploration: "e", app: "a", pair: Assignment(1, .stub), runs: runs,
                                              options: ImpactOptions(), metricBetter: .lower)
         let metric = result.comparison(.metric)!
         #expect(metric.flagged)
