@@ -61,12 +61,12 @@ let package = Package(
 
         // Shared by the test targets: running the built binaries.
         .target(name: "SyspectTestSupport", path: "Tests/SyspectTestSupport"),
-        .testTarget(name: "SyspectCoreTests", dependencies: ["SyspectCore"]),
+        .testTarget(name: "SyspectCoreTests", dependencies: ["SyspectCore", "SyspectTestSupport"]),
         .testTarget(name: "SyspectTraceTests", dependencies: ["SyspectTrace", "SyspectCore", "SyspectTestSupport"]),
         .testTarget(name: "SyspectPlanTests", dependencies: ["SyspectTestSupport", "SyspectCore", "SyspectPlan"], exclude: ["Golden"]),
         .testTarget(name: "SyspectExploreTests", dependencies: ["SyspectTestSupport", "SyspectExplore", "SyspectCore", "SyspectStore"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "SyspectReportTests", dependencies: ["SyspectReport", "SyspectCore", "SyspectPlan"]),
+        .testTarget(name: "SyspectReportTests", dependencies: ["SyspectReport", "SyspectCore", "SyspectPlan", "SyspectTestSupport"]),
         .testTarget(name: "SyspectStoreTests", dependencies: ["SyspectTestSupport", "SyspectCore", "SyspectStore", "SyspectPostgres"]),
     ]
 )

@@ -31,8 +31,8 @@
 # Output: DIR (default ${XDG_CACHE_HOME:-~/.cache}/syspect/explore-speed) keeps the databases,
 #   the probe folders (work/) and each run's log. Needs root (namespaces), jq and sqlite3.
 #   --syspect BIN: the binary to measure (default: a release build in .build-speed-release).
-#   --loupedb DIR: the loupedb folder imported for priors (default: ../shared/loupedb next to
-#   the repository, else $SYSPECT_LOUPEDB).
+#   --loupedb DIR: the loupedb folder imported for priors (default: $SYSPECT_LOUPEDB, else the
+#   repository's data/loupedb).
 # Exit codes: 0 measured (and, for compare, every app met both goals); 1 a goal missed;
 #   2 bad usage; 3 an explore failed.
 set -euo pipefail
@@ -41,7 +41,7 @@ repo=$(cd "$here/.." && pwd)
 out=${XDG_CACHE_HOME:-$HOME/.cache}/syspect/explore-speed
 syspect=""
 fast_args=""
-loupedb=${SYSPECT_LOUPEDB:-$repo/../shared/loupedb}
+loupedb=${SYSPECT_LOUPEDB:-$repo/data/loupedb}
 jobs_list="1 2 3 4"
 mode=compare
 case ${1:-} in levers|report) mode=$1; shift ;; esac

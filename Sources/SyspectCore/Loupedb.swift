@@ -75,7 +75,7 @@ public enum LoupedbError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// Reader of the loupedb layout (see `/work/shared/loupedb/PROVENANCE.md` and `docs/plan.md`).
+/// Reader of the loupedb layout (see `data/loupedb/PROVENANCE.md` and `docs/plan.md`).
 ///
 /// Semantics follow the CSV header `# syscall, used, works faked, works stubbed, works both`:
 /// "works faked" → `.fake`, "works stubbed" → `.stub`, "works both" (or both flags, as the

@@ -16,7 +16,7 @@ public enum MetricDirection: String, Sendable, Hashable, Codable {
     case lower
 }
 
-/// An application spec file (see docs/explore.md and /work/team/SPEC-FORMAT.md): one application,
+/// An application spec file (see docs/explore.md): one application,
 /// one workload, how to start it, how to exercise it and when it passed.
 public struct AppSpec: Sendable, Hashable {
     public var name: String

@@ -1,17 +1,12 @@
 import Foundation
+import SyspectTestSupport
 import Testing
 @testable import SyspectCore
 
-/// The published loupedb folder: `../shared/loupedb` relative to the repository root
-/// (or `$SYSPECT_LOUPEDB`).
+/// The published loupedb folder in the repository (`data/loupedb`, or `$SYSPECT_LOUPEDB`).
 enum SharedLoupedb {
-    static let repoRoot: String = {
-        var url = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.path
-    }()
-    static let path = ProcessInfo.processInfo.environment["SYSPECT_LOUPEDB"]
-        ?? URL(fileURLWithPath: repoRoot + "/../shared/loupedb").standardized.path
+    static let repoRoot = RepositoryData.root
+    static let path = RepositoryData.loupedb
     /// Read once; a missing folder fails the tests that need it (not the whole test process).
     private static let loaded = Result<LoupedbDataset, LoupedbError> { () throws(LoupedbError) in try Loupedb.read(directory: path) }
     static var dataset: LoupedbDataset {

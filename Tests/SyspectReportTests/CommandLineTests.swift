@@ -1,4 +1,5 @@
 import Foundation
+import SyspectTestSupport
 import SyspectCore
 import Testing
 @testable import SyspectReport
@@ -8,9 +9,8 @@ import Testing
 @Suite("report/export command line", .serialized)
 struct CommandLineTests {
     static let syspect = TestSupport.syspectExecutable
-    /// The published loupedb folder next to the repository (or `$SYSPECT_LOUPEDB`).
-    static let sharedLoupedb = ProcessInfo.processInfo.environment["SYSPECT_LOUPEDB"]
-        ?? URL(fileURLWithPath: TestSupport.repoRoot + "/../shared/loupedb").standardized.path
+    /// The published loupedb folder in the repository (`data/loupedb`, or `$SYSPECT_LOUPEDB`).
+    static let sharedLoupedb = RepositoryData.loupedb
     static let skipMessage: Comment = "the syspect executable is not built next to the tests (run `swift build` first)"
 
     @Test("the man page and the bash, zsh and fish completions mention every subcommand", .enabled(if: syspect != nil, skipMessage))
@@ -83,7 +83,8 @@ struct CommandLineTests {
         #expect(badOS.stderr.contains("Kerla"))
         // From a results database: import the loupedb folder the bundled data came from, draw from it.
         let db = dir + "/r.db"
-        if FileManager.default.fileExists(atPath: Self.sharedLoupedb) {
+        try #require(FileManager.default.fileExists(atPath: Self.sharedLoupedb), "no loupedb folder at \(Self.sharedLoupedb)")
+        do {
             let imported = try TestSupport.run(Self.syspect!, ["db", "import-loupedb", Self.sharedLoupedb, "--db", db])
             #expect(imported.status == 0, "cannot import \(Self.sharedLoupedb) into a store: \(imported.stderr)")
             let fromDb = try TestSupport.run(Self.syspect!, ["report", "--db", db, "--apps", "redis,nginx", "--os", "none", "-o", dir + "/db.html"])

@@ -24,7 +24,7 @@ func runSyspect(_ arguments: [String], environment: [String: String] = [:]) thro
     "syspect db (the built binary)",
     .enabled(if: FileManager.default.isExecutableFile(atPath: syspectBinary), "no built syspect at \(syspectBinary): run swift build first"))
 struct DbCommandTests {
-    @Test(.enabled(if: loupedbAvailable))
+    @Test
     func importInfoExport() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -74,7 +74,7 @@ struct DbCommandTests {
         #expect(scheme.stderr.contains("unsupported scheme 'mysql'"))
     }
 
-    @Test(.enabled(if: loupedbAvailable))
+    @Test
     func badRowNamesFileAndLineAndImportsNothing() throws {
         let copy = try LoupedbInteropTests.copyWithBadRow()
         defer { try? FileManager.default.removeItem(at: copy.root.deletingLastPathComponent()) }

@@ -3,9 +3,7 @@ import SyspectCore
 import SyspectStore
 import Testing
 
-@Suite(
-    "loupedb import / export on the published data",
-    .enabled(if: loupedbAvailable, "no loupedb folder at \(loupedbDirectory) (set SYSPECT_LOUPEDB)"))
+@Suite("loupedb import / export on the published data")
 struct LoupedbInteropTests {
     /// Every run folder's measurement as the reader sees it, in store order.
     static func publishedRuns() throws -> [SyspectCore.Measurement] {

@@ -1,4 +1,5 @@
 import Foundation
+import SyspectTestSupport
 import SyspectCore
 import SyspectPostgres
 @testable import SyspectStore
@@ -9,13 +10,8 @@ import Testing
 let postgresURLVariable = "SYSPECT_TEST_POSTGRES_URL"
 let postgresURL: String? = ProcessInfo.processInfo.environment[postgresURLVariable].flatMap { $0.isEmpty ? nil : $0 }
 
-/// The published loupedb data: `$SYSPECT_LOUPEDB`, else `../shared/loupedb` next to the repository.
-let loupedbDirectory: String = {
-    if let dir = ProcessInfo.processInfo.environment["SYSPECT_LOUPEDB"], !dir.isEmpty { return dir }
-    let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    return repo.deletingLastPathComponent().appendingPathComponent("shared/loupedb").path
-}()
-let loupedbAvailable = FileManager.default.fileExists(atPath: loupedbDirectory + "/nginx")
+/// The published loupedb data in the repository (`data/loupedb`, or `$SYSPECT_LOUPEDB`).
+let loupedbDirectory = RepositoryData.loupedb
 
 /// The two store backends the behaviour suite runs on.
 enum Backend: String, Sendable, CustomTestStringConvertible {
