@@ -150,7 +150,7 @@ public enum Loupedb {
             for run in try listing(workloadPath) where isFolder(workloadPath + "/" + run) {
                 let data = workloadPath + "/" + run + "/data"
                 guard FileManager.default.fileExists(atPath: data + "/dyn.csv") else {
-                    throw .notLoupedbLayout(directory, reason: "run folder \(app)/\(workload)/\(run) has no data/dyn.csv")
+                    throw .notLoupedbLayout(directory, reason: "run folder \(InputText.escaped("\(app)/\(workload)/\(run)", limit: 200)) has no data/dyn.csv")
                 }
                 let verdicts = try readDyn(data + "/dyn.csv", onBadRow: onBadRow, warnings: &warnings)
                 let measurement = Measurement(
@@ -181,14 +181,21 @@ public enum Loupedb {
 
     // MARK: - CSV files
 
-    /// Parses `dyn.csv`: `number,used,worksFaked,worksStubbed,worksBoth` with Y/N flags.
     private static func readDyn(
         _ path: String, onBadRow: BadRowPolicy, warnings: inout [String]
     ) throws(LoupedbError) -> [Int: Verdict] {
+        try parseDyn(text: try contents(path), file: path, onBadRow: onBadRow, warnings: &warnings)
+    }
+
+    /// Parses the text of a `dyn.csv` (`number,used,worksFaked,worksStubbed,worksBoth` with Y/N
+    /// flags); `file` names it in errors and warnings.
+    public static func parseDyn(
+        text csv: String, file path: String, onBadRow: BadRowPolicy = .stop, warnings: inout [String]
+    ) throws(LoupedbError) -> [Int: Verdict] {
         var verdicts: [Int: Verdict] = [:]
         var seen = Set<Int>()
-        for (line, fields) in try rows(path) {
-            let text = fields.joined(separator: ",")
+        for (line, fields) in rows(csv) {
+            let text = InputText.escaped(fields.joined(separator: ","))
             do throws(RowError) {
                 guard fields.count == 5 else { throw RowError("expected 5 fields, found \(fields.count)") }
                 let number = try syscallNumber(fields[0])
@@ -206,19 +213,26 @@ public enum Loupedb {
         return verdicts
     }
 
-    /// Parses `static_binary.csv` / `static_sources.csv`: `number,used`; nil when the file is absent.
+    /// Reads `static_binary.csv` / `static_sources.csv`; nil when the file is absent.
     private static func readStatic(
         _ path: String, onBadRow: BadRowPolicy, warnings: inout [String]
     ) throws(LoupedbError) -> Set<Int>? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
+        return try parseStatic(text: try contents(path), file: path, onBadRow: onBadRow, warnings: &warnings)
+    }
+
+    /// Parses the text of a `static_binary.csv` / `static_sources.csv` (`number,used`).
+    public static func parseStatic(
+        text csv: String, file path: String, onBadRow: BadRowPolicy = .stop, warnings: inout [String]
+    ) throws(LoupedbError) -> Set<Int> {
         var used = Set<Int>()
-        for (line, fields) in try rows(path) {
+        for (line, fields) in rows(csv) {
             do throws(RowError) {
                 guard fields.count == 2 else { throw RowError("expected 2 fields, found \(fields.count)") }
                 let number = try syscallNumber(fields[0])
                 if try flag(fields[1]) { used.insert(number) }
             } catch {
-                try handle(error, path: path, line: line, text: fields.joined(separator: ","), policy: onBadRow, warnings: &warnings)
+                try handle(error, path: path, line: line, text: InputText.escaped(fields.joined(separator: ",")), policy: onBadRow, warnings: &warnings)
             }
         }
         return used
@@ -236,8 +250,8 @@ public enum Loupedb {
     /// Non-blank, non-comment lines with their 1-based line numbers, split on commas and trimmed.
     /// Tolerates a missing header, a missing final newline and trailing blank lines. Works on
     /// bytes (the files are ASCII): fast even in unoptimised builds.
-    private static func rows(_ path: String) throws(LoupedbError) -> [(Int, [String])] {
-        let bytes = Array(try contents(path).utf8)
+    private static func rows(_ text: String) -> [(Int, [String])] {
+        let bytes = Array(text.utf8)
         var result: [(Int, [String])] = []
         var start = 0
         var lineNumber = 0
@@ -271,7 +285,7 @@ public enum Loupedb {
 
     private static func syscallNumber(_ field: String) throws(RowError) -> Int {
         guard let n = Int(field), (0..<SyscallTable.x32Bit).contains(n) else {
-            throw RowError("'\(field)' is not a syscall number")
+            throw RowError("'\(InputText.escaped(field))' is not a syscall number")
         }
         return n
     }
@@ -280,7 +294,7 @@ public enum Loupedb {
         switch field {
         case "Y", "y": return true
         case "N", "n": return false
-        default: throw RowError("flag '\(field)' is neither Y nor N")
+        default: throw RowError("flag '\(InputText.escaped(field))' is neither Y nor N")
         }
     }
 
@@ -304,7 +318,7 @@ public enum Loupedb {
             throw .unreadableFile(path, reason: "no such file or not readable")
         }
         guard let text = String(data: data, encoding: .utf8) else {
-            throw .unreadableFile(path, reason: "not UTF-8 text")
+            throw .unreadableFile(path, reason: "not UTF-8 text; loupedb files are ASCII: fix or remove the file")
         }
         return text
     }

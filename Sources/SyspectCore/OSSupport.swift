@@ -13,18 +13,21 @@ public struct OSSupport: Sendable, Hashable, Codable {
 
     /// Parses a support list: one x86-64 syscall name or number per line, `#` starts a comment,
     /// blank lines and duplicates are tolerated. Throws `OSSupportError.unknownNames` listing every
-    /// unknown name with the closest known names.
-    public static func parse(name: String, text: String) throws(OSSupportError) -> OSSupport {
+    /// unknown name with the closest known names; the error names `file` (else `name`).
+    public static func parse(name: String, text: String, file: String? = nil) throws(OSSupportError) -> OSSupport {
         let lenient = parseLenient(name: name, text: text)
         if !lenient.unknown.isEmpty {
-            throw .unknownNames(list: name, lenient.unknown)
+            throw .unknownNames(list: file ?? name, lenient.unknown)
         }
         return lenient.support
     }
 
     /// Like `parse`, but unknown names are returned instead of thrown (the bundled loupedb lists
-    /// contain one: Gvisor's `futimensat`, which has no x86-64 number).
+    /// contain one: Gvisor's `futimensat`, which has no x86-64 number). Names are escaped for
+    /// one-line messages; only the first `suggestedNames` unknown names get suggestions (a
+    /// hostile list of a million bad names must not take minutes).
     public static func parseLenient(name: String, text: String) -> (support: OSSupport, unknown: [UnknownSyscallName]) {
+        let suggestedNames = 50
         var numbers = Set<Int>()
         var unknown: [UnknownSyscallName] = []
         for (index, rawLine) in textLines(text).enumerated() {
@@ -35,8 +38,8 @@ public struct OSSupport: Sendable, Hashable, Codable {
             } else if let number = SyscallTable.number(named: entry) {
                 numbers.insert(number)
             } else {
-                unknown.append(UnknownSyscallName(
-                    name: entry, line: index + 1, suggestions: SyscallNameSuggestions.closest(to: entry)))
+                let suggestions = unknown.count < suggestedNames ? SyscallNameSuggestions.closest(to: entry) : []
+                unknown.append(UnknownSyscallName(name: InputText.escaped(entry, limit: 40), line: index + 1, suggestions: suggestions))
             }
         }
         return (OSSupport(name: name, syscalls: numbers), unknown)
@@ -64,8 +67,10 @@ public enum OSSupportError: Error, Sendable, Equatable, CustomStringConvertible 
     public var description: String {
         switch self {
         case .unknownNames(let list, let names):
+            let shown = 3
+            let more = names.count > shown ? "; and \(names.count - shown) more" : ""
             return "support list \(list): unknown x86-64 system call name(s): "
-                + names.map(\.description).joined(separator: "; ")
+                + names.prefix(shown).map(\.description).joined(separator: "; ") + more
                 + ". Fix the names or use numbers."
         }
     }
@@ -83,7 +88,10 @@ public enum SyscallNameSuggestions {
     public static func closest(to name: String, among candidates: [String], limit: Int = 3) -> [String] {
         let bound = max(2, name.count / 3)
         let lowered = name.lowercased()
-        let scored = Set(candidates).map { ($0, editDistance(lowered, $0.lowercased())) }
+        let length = lowered.unicodeScalars.count
+        // The distance is at least the difference in length: skip the hopeless (and long) ones.
+        let scored = Set(candidates).filter { abs($0.unicodeScalars.count - length) <= bound }
+            .map { ($0, editDistance(lowered, $0.lowercased())) }
             .filter { $0.1 <= bound }
             .sorted { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }
         return scored.prefix(limit).map(\.0)

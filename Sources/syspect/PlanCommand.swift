@@ -165,7 +165,7 @@ struct DataOptions: ParsableArguments {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: nameOrFile, isDirectory: &isDirectory), !isDirectory.boolValue {
             let name = URL(fileURLWithPath: nameOrFile).deletingPathExtension().lastPathComponent
-            return try OSSupport.parse(name: name, text: try DataOptions.readText(nameOrFile))
+            return try OSSupport.parse(name: name, text: try DataOptions.readText(nameOrFile), file: nameOrFile)
         }
         if let match = dataset.osSupport.first(where: { $0.key.lowercased() == nameOrFile.lowercased() }) {
             return match.value
