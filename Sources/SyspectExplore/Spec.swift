@@ -142,7 +142,7 @@ private struct SpecReader {
         } catch let error as YamlError {
             throw yamlError(error)
         } catch {
-            throw fail(nil, "not valid YAML: \(error)")
+            throw fail(nil, "not valid YAML (\(InputText.escaped("\(error)"))); check the file's syntax")
         }
         let top = try mapping(root, "the spec file", allowed: Self.topKeys)
 
@@ -184,10 +184,11 @@ private struct SpecReader {
             let path = resolvePath(value, directory: directory, onlyIfRelativePath: false)
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue else {
-                throw fail(node, "test script \(path) does not exist; fix `script` (paths are relative to the spec file)")
+                throw fail(node, "test script \(InputText.escaped(path, limit: 200)) does not exist; fix `script` (paths are relative to the spec file)")
             }
             guard FileManager.default.isExecutableFile(atPath: path) else {
-                throw fail(node, "test script \(path) is not executable; run: chmod +x \(path)")
+                let shown = InputText.escaped(path, limit: 200)
+                throw fail(node, "test script \(shown) is not executable; run: chmod +x \(shown)")
             }
             script = path
         }
@@ -267,9 +268,9 @@ private struct SpecReader {
             guard allowed.contains(k) else {
                 let hint = suggestion(for: k, among: allowed).map { "; did you mean `\($0)`?" } ?? ""
                 let list = allowed.sorted().joined(separator: ", ")
-                throw fail(key, "unknown key `\(k)` in \(what)\(hint) (allowed: \(list))")
+                throw fail(key, "unknown key `\(InputText.escaped(k))` in \(what)\(hint) (allowed: \(list))")
             }
-            guard result[k] == nil else { throw fail(key, "key `\(k)` appears twice in \(what)") }
+            guard result[k] == nil else { throw fail(key, "key `\(InputText.escaped(k))` appears twice in \(what); remove one") }
             result[k] = value
         }
         return result
@@ -334,12 +335,21 @@ private struct SpecReader {
         return v
     }
 
+    /// One line for any Yams error (its own description spans lines: it quotes the YAML).
     func yamlError(_ error: YamlError) -> SpecError {
+        let fix = "; check the indentation and quoting there"
         switch error {
-        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _):
-            return SpecError(file: file, line: mark.line, message: "not valid YAML: \(problem)")
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
+            return SpecError(file: file, line: mark.line, message: "not valid YAML: \(InputText.escaped(problem, limit: 120))\(fix)")
+        case .reader(let problem, let offset, _, let yaml):
+            // `offset` counts Characters; "\r\n" is one, like libyaml's line break.
+            let line = offset.map { offset in 1 + yaml.prefix(offset).filter(\.isNewline).count }
+            return SpecError(file: file, line: line, message: "not valid YAML text: \(InputText.escaped(problem, limit: 120)); remove or replace that character")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            let keys = duplicates.map { "`\(InputText.escaped($0))`" }.joined(separator: ", ")
+            return SpecError(file: file, line: context.mark.line > 0 ? context.mark.line : nil, message: "key \(keys) appears twice; remove one")
         default:
-            return SpecError(file: file, line: nil, message: "not valid YAML: \(error)")
+            return SpecError(file: file, line: nil, message: "not valid YAML (\(InputText.escaped("\(error)"))); check the file's syntax")
         }
     }
 }

@@ -23,7 +23,8 @@ public struct SyscallCosts: Sendable, Hashable, Codable {
     /// Costs are non-negative numbers. A later line for the same syscall wins.
     public static func parse(text: String, source: String = "costs") throws(PlanInputError) -> SyscallCosts {
         var costs: [Int: Double] = [:]
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // "\r\n" is one Character: split on it too, or a CRLF file would be a single line.
+        for (index, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
             let line = raw.prefix { $0 != "#" }
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
             if fields.isEmpty { continue }
@@ -34,10 +35,10 @@ public struct SyscallCosts: Sendable, Hashable, Codable {
             let key = String(fields[0])
             guard let number = Int(key) ?? SyscallTable.number(named: key) else {
                 let hint = SyscallNameSuggestions.closest(to: key)
-                throw .badCostLine(where_, "unknown syscall '\(key)'" + (hint.isEmpty ? "" : " (closest: \(hint.joined(separator: ", ")))"))
+                throw .badCostLine(where_, "unknown syscall '\(InputText.escaped(key))'" + (hint.isEmpty ? "" : " (closest: \(hint.joined(separator: ", ")))"))
             }
             guard let cost = Double(fields[1]), cost >= 0, cost.isFinite else {
-                throw .badCostLine(where_, "cost '\(fields[1])' is not a non-negative number")
+                throw .badCostLine(where_, "cost '\(InputText.escaped(fields[1]))' is not a non-negative number")
             }
             costs[number] = cost
         }
