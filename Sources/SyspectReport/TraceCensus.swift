@@ -28,12 +28,12 @@ public enum TraceCensus {
         struct Header: Decodable { var schemaVersion: Int }
         let header: Header
         do { header = try JSONDecoder().decode(Header.self, from: json) } catch {
-            throw .notATraceReport("no schemaVersion")
+            throw .notATraceReport(InputText.decodingProblem(error, in: json))
         }
         guard header.schemaVersion == 1 else { throw .unsupportedSchema(header.schemaVersion) }
         let document: Document
         do { document = try JSONDecoder().decode(Document.self, from: json) } catch {
-            throw .notATraceReport("\(error)")
+            throw .notATraceReport(InputText.decodingProblem(error, in: json))
         }
         let native = document.result.census.filter { $0.arch == Arch.x86_64.rawValue }
         let others = document.result.census.filter { $0.arch != Arch.x86_64.rawValue }.map { "\($0.arch):\($0.name)" }

@@ -65,7 +65,8 @@ struct ExportSeccompCommand: ParsableCommand {
     private func writeProfile(fromTrace path: String) throws {
         let json = try Data(DataOptions.readText(path).utf8)
         let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-        let (run, otherABIs) = try TraceCensus.run(json: json, app: name)
+        let (run, otherABIs): (ReportedRun, [String])
+        do { (run, otherABIs) = try TraceCensus.run(json: json, app: name) } catch { throw CommandFailure("\(path): \(error)") }
         if !otherABIs.isEmpty {
             warn("calls through other ABIs stay denied (the profile is x86-64 only): \(otherABIs.joined(separator: ", "))")
         }
