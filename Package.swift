@@ -51,11 +51,17 @@ let package = Package(
         .target(name: "CSyspect"),
         // The tracer: BPF filter builder, ptrace loop on one dedicated thread, census.
         .target(name: "SyspectTrace", dependencies: ["CSyspect", "SyspectCore"]),
+        // Capstone 4 disassembler (Debian libcapstone-dev) for the static analyser.
+        .systemLibrary(name: "CCapstone", pkgConfig: "capstone", providers: [.apt(["libcapstone-dev"])]),
+        // Static binary analysis: ELF reader, loader view, Capstone sweep, syscall-number data flow,
+        // call graph (`syspect static`). Optimised in debug builds too: the sweep is compute-bound.
+        .target(name: "SyspectStatic", dependencies: ["CCapstone", "SyspectCore"],
+                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // A C program of known behaviour for the tracer's tests.
         .executableTarget(name: "syspect-fixture"),
         // The CLI: argument parsing and printing only.
         .executableTarget(name: "syspect", dependencies: [
-            "SyspectCore", "SyspectTrace", "SyspectStore", "SyspectPostgres", "SyspectExplore", "SyspectReport", "SyspectPlan",
+            "SyspectCore", "SyspectTrace", "SyspectStore", "SyspectPostgres", "SyspectExplore", "SyspectReport", "SyspectPlan", "SyspectStatic",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -67,6 +73,7 @@ let package = Package(
         .testTarget(name: "SyspectExploreTests", dependencies: ["SyspectTestSupport", "SyspectExplore", "SyspectCore", "SyspectStore"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "SyspectReportTests", dependencies: ["SyspectReport", "SyspectCore", "SyspectPlan", "SyspectTestSupport"]),
+        .testTarget(name: "SyspectStaticTests", dependencies: ["SyspectStatic", "SyspectCore", "SyspectTestSupport"]),
         .testTarget(name: "SyspectStoreTests", dependencies: ["SyspectTestSupport", "SyspectCore", "SyspectStore", "SyspectPostgres"]),
     ]
 )
