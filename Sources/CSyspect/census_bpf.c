@@ -24,7 +24,9 @@
 enum { PT_REGS_ORIG_AX = 120, TS_COMPAT = 0x0002, SIGKILL_BIT = 1 << (9 - 1) };
 // execve and execveat are counted by the tracer (the call that starts a target counts for it).
 enum { NR_EXECVE = 59, NR_EXECVEAT = 322 };
-enum { TARGETS_MAX = 8192, FAILURES_MAX = 4096 };
+// Target map capacity: pid_max bounds the live processes, within these limits (the map's buckets
+// cost 16 bytes each up front; its entries are allocated as processes are added).
+enum { TARGETS_MIN = 8192, TARGETS_LIMIT = 65536 };
 
 #define INSN(c, d, s, o, i) ((struct bpf_insn){.code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i)})
 #define MOV_REG(d, s) INSN(BPF_ALU64 | BPF_MOV | BPF_X, d, s, 0, 0)
@@ -114,8 +116,9 @@ static int enter_program(struct bpf_insn *p, int targets, int calls) {
 }
 
 /// sys_exit(struct pt_regs *regs, long ret): for ret in -4095..-1,
-/// failures[{regs->orig_ax, -ret}] += 1 (hash, atomic add; inserted at 1 the first time).
-static int exit_program(struct bpf_insn *p, int targets, int failures) {
+/// failures[{regs->orig_ax, -ret}] += 1 (hash, atomic add; inserted at 1 the first time), or,
+/// when the hash is full, unrecorded[regs->orig_ax] += 1 (per-CPU array).
+static int exit_program(struct bpf_insn *p, int targets, int failures, int unrecorded) {
     struct bpf_insn program[] = {
         MOV_REG(R6, R1),
         LDX(BPF_DW, R7, R6, 8),  // ret
@@ -137,6 +140,9 @@ static int exit_program(struct bpf_insn *p, int targets, int failures) {
         CALL(BPF_FUNC_map_update_elem), JMP_IMM(BPF_JEQ, R0, 0, L_OUT),
         // Another CPU inserted the key meanwhile: add to its entry.
         LD_MAP(R1, failures), MOV_REG(R2, R10), ALU_IMM(BPF_ADD, R2, -32),
+        CALL(BPF_FUNC_map_lookup_elem), JMP_IMM(BPF_JNE, R0, 0, L_ADD),
+        // The map is full: count the failure under its number alone (key: the pair's first word).
+        LD_MAP(R1, unrecorded), MOV_REG(R2, R10), ALU_IMM(BPF_ADD, R2, -32),
         CALL(BPF_FUNC_map_lookup_elem), JMP_IMM(BPF_JEQ, R0, 0, L_OUT),
         LABEL(L_ADD),
         MOV_IMM(R1, 1), ATOMIC_ADD(R0, R1, 0),
@@ -152,14 +158,33 @@ static long sys_bpf(int cmd, union bpf_attr *attr) {
     return syscall(SYS_bpf, cmd, attr, sizeof *attr);
 }
 
-static int create_map(unsigned type, unsigned key, unsigned value, unsigned entries) {
+static int create_map(unsigned type, unsigned key, unsigned value, unsigned entries, unsigned flags) {
     union bpf_attr a;
     memset(&a, 0, sizeof a);
     a.map_type = type;
     a.key_size = key;
     a.value_size = value;
     a.max_entries = entries;
+    a.map_flags = flags;
     return (int)sys_bpf(BPF_MAP_CREATE, &a);
+}
+
+/// /proc/sys/kernel/pid_max, or 0.
+static unsigned pid_max(void) {
+    char text[32];
+    int fd = open("/proc/sys/kernel/pid_max", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    ssize_t len = read(fd, text, sizeof text - 1);
+    close(fd);
+    if (len <= 0) return 0;
+    text[len] = 0;
+    return (unsigned)strtoul(text, NULL, 10);
+}
+
+/// The default target capacity: no more live processes than pid_max can exist.
+static unsigned default_targets(void) {
+    unsigned n = pid_max();
+    return n < TARGETS_MIN ? TARGETS_MIN : n > TARGETS_LIMIT ? TARGETS_LIMIT : n;
 }
 
 static int load(const struct bpf_insn *p, int n, char *log, size_t log_size) {
@@ -200,6 +225,7 @@ void csy_bpf_census_close(struct csy_bpf_census *c) {
     close_fd(&c->targets);
     close_fd(&c->calls);
     close_fd(&c->failures);
+    close_fd(&c->unrecorded);
 }
 
 // MARK: BTF (just enough to find member offsets)
@@ -332,8 +358,11 @@ static int read_layout(void) {
 static int layout_error;
 static void read_layout_once(void) { layout_error = read_layout() == 0 ? 0 : errno; }
 
-int csy_bpf_census_open(struct csy_bpf_census *c, int count_failures, int *stage, char *log, size_t log_size) {
-    c->targets = c->calls = c->failures = -1;
+int csy_bpf_census_open(struct csy_bpf_census *c, int count_failures, struct csy_bpf_capacity capacity,
+                        int *stage, char *log, size_t log_size) {
+    c->targets = c->calls = c->failures = c->unrecorded = -1;
+    c->targets_max = capacity.targets ? capacity.targets : default_targets();
+    c->failures_max = capacity.failures ? capacity.failures : CSY_BPF_FAILURES_DEFAULT;
     c->enter_prog = c->exit_prog = c->enter_link = c->exit_link = -1;
     struct bpf_insn program[128];
     int n, saved;
@@ -349,13 +378,16 @@ int csy_bpf_census_open(struct csy_bpf_census *c, int count_failures, int *stage
         *stage = (s);  \
         if ((expr) < 0) goto fail; \
     } while (0)
-    STEP(CSY_BPF_STAGE_MAPS, c->targets = create_map(BPF_MAP_TYPE_HASH, 4, 4, TARGETS_MAX));
-    STEP(CSY_BPF_STAGE_MAPS, c->calls = create_map(BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, CSY_BPF_MAX_NR));
-    STEP(CSY_BPF_STAGE_MAPS, c->failures = create_map(BPF_MAP_TYPE_HASH, 8, 8, FAILURES_MAX));
+    // Only the tracer adds targets (bpf(2), where a full map answers E2BIG): no preallocation.
+    STEP(CSY_BPF_STAGE_MAPS, c->targets = create_map(BPF_MAP_TYPE_HASH, 4, 4, c->targets_max, BPF_F_NO_PREALLOC));
+    STEP(CSY_BPF_STAGE_MAPS, c->calls = create_map(BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, CSY_BPF_MAX_NR, 0));
     STEP(CSY_BPF_STAGE_LOAD, n = enter_program(program, c->targets, c->calls));
     STEP(CSY_BPF_STAGE_LOAD, c->enter_prog = load(program, n, log, log_size));
     if (count_failures) {
-        STEP(CSY_BPF_STAGE_LOAD, n = exit_program(program, c->targets, c->failures));
+        // Inserted by the program on sys_exit: preallocated, so an insert never allocates.
+        STEP(CSY_BPF_STAGE_MAPS, c->failures = create_map(BPF_MAP_TYPE_HASH, 8, 8, c->failures_max, 0));
+        STEP(CSY_BPF_STAGE_MAPS, c->unrecorded = create_map(BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, CSY_BPF_MAX_NR, 0));
+        STEP(CSY_BPF_STAGE_LOAD, n = exit_program(program, c->targets, c->failures, c->unrecorded));
         STEP(CSY_BPF_STAGE_LOAD, c->exit_prog = load(program, n, log, log_size));
     }
     STEP(CSY_BPF_STAGE_ATTACH, c->enter_link = attach(c->enter_prog, "sys_enter"));
@@ -407,7 +439,8 @@ static int possible_cpus(void) {
     return count;
 }
 
-int csy_bpf_census_read_calls(const struct csy_bpf_census *c, uint64_t *calls, int count) {
+/// Sums the per-CPU values of keys 0 ..< count of the per-CPU array `fd` into out[].
+static int sum_percpu(int fd, uint64_t *out, int count) {
     int cpus = possible_cpus();
     if (cpus <= 0) {
         errno = EINVAL;
@@ -419,20 +452,32 @@ int csy_bpf_census_read_calls(const struct csy_bpf_census *c, uint64_t *calls, i
     for (uint32_t nr = 0; nr < (uint32_t)count && nr < CSY_BPF_MAX_NR; nr++) {
         union bpf_attr a;
         memset(&a, 0, sizeof a);
-        a.map_fd = (unsigned)c->calls;
+        a.map_fd = (unsigned)fd;
         a.key = (unsigned long)&nr;
         a.value = (unsigned long)values;
         if (sys_bpf(BPF_MAP_LOOKUP_ELEM, &a) < 0) {
             status = -1;
             break;
         }
-        calls[nr] = 0;
-        for (int cpu = 0; cpu < cpus; cpu++) calls[nr] += values[cpu];
+        out[nr] = 0;
+        for (int cpu = 0; cpu < cpus; cpu++) out[nr] += values[cpu];
     }
     int saved = errno;
     free(values);
     errno = saved;
     return status;
+}
+
+int csy_bpf_census_read_calls(const struct csy_bpf_census *c, uint64_t *calls, int count) {
+    return sum_percpu(c->calls, calls, count);
+}
+
+int csy_bpf_census_read_unrecorded(const struct csy_bpf_census *c, uint64_t *failures, int count) {
+    if (c->unrecorded < 0) {
+        memset(failures, 0, (size_t)(count > 0 ? count : 0) * sizeof *failures);
+        return 0;
+    }
+    return sum_percpu(c->unrecorded, failures, count);
 }
 
 int csy_bpf_census_read_failures(const struct csy_bpf_census *c, struct csy_bpf_failure *out, int max) {

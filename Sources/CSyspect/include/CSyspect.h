@@ -122,9 +122,21 @@ struct csy_bpf_census {
     int targets;     ///< hash: tgid -> 1, the processes whose calls count
     int calls;       ///< per-CPU array: number -> calls
     int failures;    ///< hash: {number, errno} -> failed calls
+    int unrecorded;  ///< per-CPU array: number -> failed calls the full failure map could not take
     int enter_prog, exit_prog;
     int enter_link, exit_link;  ///< raw tracepoints sys_enter, sys_exit
+    unsigned targets_max;   ///< capacity of `targets` (live target processes)
+    unsigned failures_max;  ///< capacity of `failures` ((number, errno) pairs)
 };
+
+/// Map capacities for csy_bpf_census_open; 0 picks the default.
+struct csy_bpf_capacity {
+    unsigned targets;   ///< default: pid_max (/proc/sys/kernel/pid_max), at least 8192, at most 65536
+    unsigned failures;  ///< default: CSY_BPF_FAILURES_DEFAULT
+};
+
+/// Default capacity of the failure map ((number, errno) pairs).
+#define CSY_BPF_FAILURES_DEFAULT 4096
 
 /// Steps of csy_bpf_census_open, reported on failure.
 enum csy_bpf_stage {
@@ -143,16 +155,24 @@ struct csy_bpf_failure {
 };
 
 /// Creates the maps, loads the programs (sys_exit's only with `count_failures`) and attaches
-/// them. The programs count every x86-64 call except execve/execveat of the processes in the
-/// target map, i386 calls (TS_COMPAT) and x32 numbers excluded. Returns 0, or -1 with errno and
-/// *stage; nothing stays open on failure. `log` (may be NULL) receives the verifier's log.
-int csy_bpf_census_open(struct csy_bpf_census *census, int count_failures, int *stage, char *log, size_t log_size);
+/// them. The programs count every x86-64 call numbered below CSY_BPF_MAX_NR except
+/// execve/execveat of the processes in the target map, i386 calls (TS_COMPAT) and x32 numbers
+/// excluded. A failure whose (number, errno) pair finds the failure map full is counted in
+/// `unrecorded` under its number. Returns 0, or -1 with errno and *stage; nothing stays open on
+/// failure. `log` (may be NULL) receives the verifier's log.
+int csy_bpf_census_open(struct csy_bpf_census *census, int count_failures, struct csy_bpf_capacity capacity,
+                        int *stage, char *log, size_t log_size);
 
 /// Adds (is_target != 0) or removes a tgid (of the initial pid namespace) in the target map.
+/// 0, or -1 with errno (E2BIG: the map is full, the process is not counted in the kernel).
 int csy_bpf_census_set_target(const struct csy_bpf_census *census, int tgid, int is_target);
 
 /// Sums the per-CPU call counters of numbers 0 ..< count into calls[]. 0 or -1 with errno.
 int csy_bpf_census_read_calls(const struct csy_bpf_census *census, uint64_t *calls, int count);
+
+/// Sums the per-CPU unrecorded-failure counters of numbers 0 ..< count into failures[]. 0 or -1
+/// with errno (also 0, all zero, when failures are not counted).
+int csy_bpf_census_read_unrecorded(const struct csy_bpf_census *census, uint64_t *failures, int count);
 
 /// Copies up to `max` failure entries; returns how many, or -1 with errno.
 int csy_bpf_census_read_failures(const struct csy_bpf_census *census, struct csy_bpf_failure *out, int max);
