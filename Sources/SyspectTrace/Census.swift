@@ -9,6 +9,11 @@ struct CensusCounter {
     private var failures = [[Int]](repeating: [Int](repeating: 0, count: flatSize), count: Arch.allCases.count)
     private var other: [Key: (calls: Int, failures: Int)] = [:]
     private var errnos: [Key: [Int32: Int]] = [:]
+    /// Failures whose errno the eBPF census could not record (its failure map was full).
+    private var unrecorded: [Key: Int] = [:]
+
+    /// The errno name of failures counted without their errno (`unrecordedFailures`).
+    static let unrecordedErrnoName = "unrecorded"
 
     struct Key: Hashable {
         var arch: Arch
@@ -43,6 +48,19 @@ struct CensusCounter {
         errnos[key, default: [:]][Int32(-value), default: 0] += count
     }
 
+    /// Records `count` failures of counted calls whose errno is unknown (listed under
+    /// `unrecordedErrnoName`).
+    mutating func unrecordedFailures(_ arch: Arch, _ number: Int, count: Int) {
+        guard count > 0 else { return }
+        let key = Key(arch: arch, number: number)
+        if number >= 0 && number < Self.flatSize {
+            failures[Self.index(arch)][number] += count
+        } else {
+            other[key, default: (0, 0)].failures += count
+        }
+        unrecorded[key, default: 0] += count
+    }
+
     /// Entries sorted by calls (descending), then arch and number.
     func entries() -> [CensusEntry] {
         var out: [CensusEntry] = []
@@ -59,9 +77,11 @@ struct CensusCounter {
     }
 
     private func entry(_ arch: Arch, _ number: Int, _ calls: Int, _ failures: Int) -> CensusEntry {
-        let named = (errnos[Key(arch: arch, number: number)] ?? [:]).reduce(into: [String: Int]()) {
+        let key = Key(arch: arch, number: number)
+        var named = (errnos[key] ?? [:]).reduce(into: [String: Int]()) {
             $0[Self.errnoName($1.key), default: 0] += $1.value
         }
+        if let lost = unrecorded[key] { named[Self.unrecordedErrnoName] = lost }
         return CensusEntry(arch: arch, number: number, name: SyscallTable.name(of: number, arch: arch) ?? "syscall_\(number)",
                            calls: calls, failures: failures, errnos: named)
     }

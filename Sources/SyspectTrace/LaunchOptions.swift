@@ -98,9 +98,14 @@ public struct LaunchOptions: Sendable {
     /// Also count sub-features and pseudo-files (`TraceResult.features`, `.pseudoFiles`): the
     /// calls `FeatureCensus.numbers` are trapped and decoded at their seccomp stop.
     public var featureCensus = false
-    /// Tests only: with the ptrace census, also load an eBPF census on the same run, so that
-    /// both countings of one run can be compared (`TraceSession.shadowEntries`).
+    /// Tests only: also load an eBPF census (default capacities) beside the run's census, so
+    /// that two countings of one run can be compared (`TraceSession.shadowEntries`): beside
+    /// ptrace, or beside an eBPF census whose small `kernelCensusCapacity` overflows.
     var shadowKernelCensus = false
+    /// Tests only: the eBPF census's map sizes (nil: `SYSPECT_TEST_EBPF_TARGETS` /
+    /// `SYSPECT_TEST_EBPF_FAILURES` of syspect's own environment, else the defaults), so that a
+    /// test fills them with a few processes.
+    var kernelCensusCapacity: KernelCensus.Capacity? = nil
     /// nil: run in syspect's own namespaces.
     public var sandbox: Sandbox? = nil
     /// Seconds; then the whole tree is killed and `TraceResult.timedOut` is set.

@@ -17,6 +17,7 @@ enum Ptrace {
     static let eventSeccomp: Int32 = 7
     static let eventStop: Int32 = 128
 
+    static let syscallInfoEntry: UInt8 = 1
     static let syscallInfoExit: UInt8 = 2
     static let syscallInfoSeccomp: UInt8 = 3
 

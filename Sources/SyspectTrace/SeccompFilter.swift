@@ -72,6 +72,10 @@ public struct SeccompFilter: Sendable, Hashable {
     public var i386Default: FilterAction = .allow
     /// For every x32 call (number with bit 30 set).
     public var x32Default: FilterAction = .allow
+    /// x86-64 numbers from this one up (below the x32 bit) that no rule matched get
+    /// `highNumberAction` instead of `x86_64Default` (nil: none do).
+    public var highNumberStart: Int? = nil
+    public var highNumberAction: FilterAction = .allow
 
     public init(rules: [FilterRule] = [], x86_64Default: FilterAction = .allow,
                 i386Default: FilterAction = .allow, x32Default: FilterAction = .allow) {
@@ -84,7 +88,7 @@ public struct SeccompFilter: Sendable, Hashable {
     /// Nothing is trapped or changed: no filter needs installing.
     public var isNoOp: Bool {
         rules.allSatisfy { $0.action == .allow } && x86_64Default == .allow && i386Default == .allow
-            && x32Default == .allow
+            && x32Default == .allow && (highNumberStart == nil || highNumberAction == .allow)
     }
 
     // struct seccomp_data offsets.
@@ -104,7 +108,10 @@ public struct SeccompFilter: Sendable, Hashable {
             .init(code: BPFInstruction.jgeK, jt: 0, jf: 1, k: UInt32(SyscallTable.x32Bit)),
             .ret(x32Default.returnValue),
         ]
-        for rule in rules { p += Self.block(for: rule) }
+        for rule in rules { p += Self.block(for: rule) }  // each leaves nr in the accumulator
+        if let start = highNumberStart {
+            p += [.init(code: BPFInstruction.jgeK, jt: 0, jf: 1, k: UInt32(start)), .ret(highNumberAction.returnValue)]
+        }
         p.append(.ret(x86_64Default.returnValue))
         return p
     }

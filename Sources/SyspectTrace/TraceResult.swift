@@ -30,6 +30,9 @@ public struct TraceResult: Sendable, Codable, Hashable {
     public var censusMethod: CensusMethod?
     /// Why `LaunchOptions.censusMethod` `auto` fell back to ptrace (one line), when it did.
     public var censusNotice: String?
+    /// What the eBPF census's maps could not hold (nil: they held everything, or the ptrace
+    /// census counted): processes the tracer counted instead, failures counted without errno.
+    public var censusOverflow: CensusOverflow?
     /// Sub-features the targets used (`LaunchOptions.featureCensus`), sorted; absent in
     /// documents written before it: empty.
     @EmptyIfAbsent public var features: [FeatureUse] = []
@@ -40,7 +43,8 @@ public struct TraceResult: Sendable, Codable, Hashable {
         exitCode: Int32? = nil, termSignal: Int32? = nil, timedOut: Bool = false, killed: Bool = false,
         census: [CensusEntry] = [], targetsSeen: [String] = [], targetsNeverRun: [String] = [],
         interposed: [Int: Int] = [:], durationSeconds: Double = 0, processCount: Int = 0,
-        failuresCounted: Bool = true, censusMethod: CensusMethod? = nil, censusNotice: String? = nil
+        failuresCounted: Bool = true, censusMethod: CensusMethod? = nil, censusNotice: String? = nil,
+        censusOverflow: CensusOverflow? = nil
     ) {
         self.exitCode = exitCode
         self.termSignal = termSignal
@@ -55,6 +59,7 @@ public struct TraceResult: Sendable, Codable, Hashable {
         self.failuresCounted = failuresCounted
         self.censusMethod = censusMethod
         self.censusNotice = censusNotice
+        self.censusOverflow = censusOverflow
     }
 
     /// strace-like exit status: the command's own, 128 + signal when a signal ended it.
@@ -65,12 +70,50 @@ public struct TraceResult: Sendable, Codable, Hashable {
     }
 }
 
+/// A full map of the eBPF census in one trace (`TraceResult.censusOverflow`). A full target map
+/// costs speed, never counts; a full failure map costs the errno of the failures it refused.
+public struct CensusOverflow: Sendable, Codable, Hashable {
+    /// Target processes the full target map could not take: the tracer counted their calls at
+    /// ptrace stops instead (the census stays exact; those processes run slower).
+    public var processesCountedByPtrace: Int
+    /// Live target processes the target map holds.
+    public var targetCapacity: Int
+    /// Failed calls whose (number, errno) pair the full failure map could not take: counted in
+    /// their entry's `failures`, under the errno name `unrecorded` (their errno is lost).
+    public var failuresWithoutErrno: Int
+    /// (number, errno) pairs the failure map holds.
+    public var failureCapacity: Int
+
+    public init(processesCountedByPtrace: Int, targetCapacity: Int, failuresWithoutErrno: Int, failureCapacity: Int) {
+        self.processesCountedByPtrace = processesCountedByPtrace
+        self.targetCapacity = targetCapacity
+        self.failuresWithoutErrno = failuresWithoutErrno
+        self.failureCapacity = failureCapacity
+    }
+
+    /// The loss, in one line (nil: nothing was lost).
+    public var warning: String? {
+        guard failuresWithoutErrno > 0 else { return nil }
+        return "the eBPF census's failure map was full (\(failureCapacity) (number, errno) pairs): "
+            + "\(failuresWithoutErrno) failed calls are counted without their errno (listed as \"unrecorded\"); "
+            + "--census-method ptrace records every errno"
+    }
+
+    /// The slower path, in one line (nil: not taken).
+    public var notice: String? {
+        guard processesCountedByPtrace > 0 else { return nil }
+        return "the eBPF census's target map was full (\(targetCapacity) live processes): "
+            + "\(processesCountedByPtrace) target processes were counted with ptrace stops instead (exact, slower)"
+    }
+}
+
 /// The `syspect trace --json` document (see docs/trace-json.md). Versioned: readers check
 /// `schemaVersion` and refuse versions they do not know.
 public struct TraceReport: Sendable, Codable, Hashable {
     /// Version of this JSON schema.
-    /// Adding a field is not a version change (docs/trace-json.md): `censusMethod` and
-    /// `censusNotice` came later in version 1 and decode as nil from documents without them.
+    /// Adding a field is not a version change (docs/trace-json.md): `censusMethod`,
+    /// `censusNotice` and `censusOverflow` came later in version 1 and decode as nil from
+    /// documents without them.
     public static let currentSchemaVersion = 1
 
     public var schemaVersion: Int

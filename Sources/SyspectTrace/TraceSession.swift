@@ -8,6 +8,9 @@ final class ProcessState {
     var exe: String
     var isTarget: Bool
     var execCount = 0
+    /// A target the full eBPF target map could not take: the tracer counts its calls itself, at
+    /// syscall-entry stops (its threads resume with PTRACE_SYSCALL), until it ends or execs.
+    var countedByTracer = false
 
     init(pid: Int32, exe: String, isTarget: Bool) {
         self.pid = pid
@@ -57,6 +60,8 @@ final class TraceSession: @unchecked Sendable {
     private var targetsSeen: Set<String> = []
     private var targetValuesMatched: Set<String> = []
     private var processCount = 0
+    /// Target processes the full eBPF target map refused (`ProcessState.countedByTracer`).
+    private var processesCountedByTracer = 0
     private var exitCode: Int32?
     private var termSignal: Int32?
     private var started = Date()
@@ -68,7 +73,7 @@ final class TraceSession: @unchecked Sendable {
     private let interposer: ArgumentInterposer?
     /// The in-kernel census (eBPF) counting the x86-64 calls; nil: the tracer counts them.
     private let kernel: KernelCensus?
-    /// Tests only: an eBPF census counting beside the ptrace census of the same run.
+    /// Tests only: an eBPF census counting beside the census of the same run.
     private let shadow: KernelCensus?
     /// The shadow census's entries (x86-64, execve/execveat excluded), once the trace is over.
     private(set) var shadowEntries: [CensusEntry]?
@@ -306,7 +311,7 @@ final class TraceSession: @unchecked Sendable {
             case Ptrace.eventSeccomp:
                 seccompStop(tid, thread)
             case 0 where signal == (SIGTRAP | 0x80):
-                syscallExitStop(tid, thread)
+                syscallStop(tid, thread)
             case Ptrace.eventExec:
                 execStop(tid, thread)
             case Ptrace.eventStop:
@@ -315,14 +320,13 @@ final class TraceSession: @unchecked Sendable {
                 if [SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU].contains(signal) {
                     Ptrace.resume(Ptrace.listen, tid)
                 } else {
-                    Ptrace.resume(Ptrace.cont, tid)
+                    Ptrace.resume(Self.request(thread), tid)
                 }
             case 0:
-                Ptrace.resume(Ptrace.cont, tid, signal: signal)  // a signal for the tracee: re-inject
+                Ptrace.resume(Self.request(thread), tid, signal: signal)  // a signal for the tracee: re-inject
             default:
-                // fork/vfork/clone events: children register lazily. A call awaiting its exit
-                // stop (census failures, decoder) must keep it: PTRACE_CONT would drop it.
-                Ptrace.resume(thread.pendingArch != nil || thread.decodePending ? Ptrace.syscall : Ptrace.cont, tid)
+                // fork/vfork/clone events: children register lazily.
+                Ptrace.resume(Self.request(thread), tid)
             }
         }
     }
@@ -338,7 +342,7 @@ final class TraceSession: @unchecked Sendable {
             process = ProcessState(pid: tgid, exe: exe, isTarget: isTarget(exe, count: false))
             processes[tgid] = process
             // The launched process counts from its exec on (its set-up calls are syspect's).
-            if process.isTarget && (tgid != rootPid || rootExeced) { markTarget(tgid, true) }
+            if process.isTarget && (tgid != rootPid || rootExeced) { markTarget(process) }
             processCount += 1
             addLive(tgid)
         }
@@ -355,10 +359,29 @@ final class TraceSession: @unchecked Sendable {
         return nil
     }
 
-    /// Tells the kernel census whether a process counts (only while it is stopped).
-    private func markTarget(_ pid: Int32, _ isTarget: Bool) {
-        kernel?.setTarget(pid, isTarget)
-        shadow?.setTarget(pid, isTarget)
+    /// Tells the kernel census whether a process counts (only while it is stopped: its only
+    /// thread at its first stop or at an exec). A target the full map refuses is counted by the
+    /// tracer instead (`countedByTracer`).
+    private func markTarget(_ process: ProcessState) {
+        _ = shadow?.setTarget(process.pid, process.isTarget)
+        guard let kernel else { return }
+        let refused = !kernel.setTarget(process.pid, process.isTarget)
+        if refused && !process.countedByTracer { processesCountedByTracer += 1 }
+        process.countedByTracer = refused
+    }
+
+    /// A process ended: its pid may be reused.
+    private func unmarkTarget(_ pid: Int32) {
+        _ = kernel?.setTarget(pid, false)
+        _ = shadow?.setTarget(pid, false)
+    }
+
+    /// How to resume a thread: PTRACE_SYSCALL when its next syscall stop is needed (the exit of
+    /// a call whose result is awaited: census failures, decoder; or every call of a process the
+    /// tracer counts itself), else PTRACE_CONT (which would drop that stop).
+    @inline(__always)
+    private static func request(_ thread: ThreadState) -> Int32 {
+        thread.pendingArch != nil || thread.decodePending || thread.process.countedByTracer ? Ptrace.syscall : Ptrace.cont
     }
 
     private func isTarget(_ exe: String, count: Bool) -> Bool {
@@ -374,7 +397,7 @@ final class TraceSession: @unchecked Sendable {
     private func seccompStop(_ tid: Int32, _ thread: ThreadState) {
         var info = csy_syscall_info()
         guard csy_syscall_info(tid, &info) == 0, info.op == Ptrace.syscallInfoSeccomp else {
-            Ptrace.resume(Ptrace.cont, tid)
+            Ptrace.resume(Self.request(thread), tid)
             return
         }
         let (arch, number) = Self.classify(info)
@@ -384,11 +407,13 @@ final class TraceSession: @unchecked Sendable {
            appliesPolicy(process, number) {
             _ = csy_skip_syscall(tid, value)
             interposed[number, default: 0] += 1
-            if process.isTarget && plan.options.census {
+            // The kernel never enters a skipped call: the tracer counts it (at the entry stop
+            // already, when it counts the process itself; the exit stop then sees the result).
+            if process.isTarget && plan.options.census && !(process.countedByTracer && kernelCounts(arch, number)) {
                 census.call(arch, number)
                 census.result(arch, number, value)
             }
-            Ptrace.resume(Ptrace.cont, tid)
+            Ptrace.resume(Self.request(thread), tid)
             return
         }
         guard process.isTarget else {
@@ -409,14 +434,21 @@ final class TraceSession: @unchecked Sendable {
                 exitStop = true
             }
         }
-        Ptrace.resume(exitStop ? Ptrace.syscall : Ptrace.cont, tid)  // syscall: stop again at its exit
+        // syscall: stop again at its exit
+        Ptrace.resume(exitStop || process.countedByTracer ? Ptrace.syscall : Ptrace.cont, tid)
     }
 
-    /// Whether the tracer counts this call itself: always with the ptrace census; with the
-    /// kernel census only exec calls (the exec into a target counts for it), i386 and x32.
+    /// Whether the tracer counts this call at its seccomp stop: always with the ptrace census;
+    /// with the kernel census what the programs leave out (exec calls: the exec into a target
+    /// counts for it; i386, x32, numbers beyond the kernel's table).
     @inline(__always)
-    private func tracerCounts(_ arch: Arch, _ number: Int) -> Bool {
-        kernel == nil || arch != .x86_64 || LaunchPlan.execNumbers.contains(number)
+    private func tracerCounts(_ arch: Arch, _ number: Int) -> Bool { !kernelCounts(arch, number) }
+
+    /// Whether the eBPF programs count this call of a process in their target map.
+    @inline(__always)
+    private func kernelCounts(_ arch: Arch, _ number: Int) -> Bool {
+        kernel != nil && arch == .x86_64 && number >= 0 && number < KernelCensus.maxNumber
+            && !LaunchPlan.execNumbers.contains(number)
     }
 
     /// Whether the tracer applies the policy to this call of this process.
@@ -433,18 +465,40 @@ final class TraceSession: @unchecked Sendable {
         return (.x86_64, nr)
     }
 
+    /// A syscall stop (the thread was resumed with PTRACE_SYSCALL): the exit of a call whose
+    /// result is awaited, or, in a process the tracer counts itself, any call's entry or exit.
     @inline(__always)
-    private func syscallExitStop(_ tid: Int32, _ thread: ThreadState) {
-        if thread.pendingArch != nil || thread.decodePending {
+    private func syscallStop(_ tid: Int32, _ thread: ThreadState) {
+        if thread.pendingArch != nil || thread.decodePending || thread.process.countedByTracer {
             var info = csy_syscall_info()
-            if csy_syscall_info(tid, &info) == 0, info.op == Ptrace.syscallInfoExit {
+            let known = csy_syscall_info(tid, &info) == 0
+            if known && info.op == Ptrace.syscallInfoEntry {
+                if thread.process.countedByTracer { countedEntry(thread, info) }
+                Ptrace.resume(Self.request(thread), tid)
+                return
+            }
+            if known && info.op == Ptrace.syscallInfoExit {
                 if let arch = thread.pendingArch, info.is_error != 0 { census.result(arch, thread.pendingNumber, info.rval) }
                 if thread.decodePending { features?.observeExit(tid: tid, info: info) }
             }
             thread.pendingArch = nil
             thread.decodePending = false
         }
-        Ptrace.resume(Ptrace.cont, tid)
+        Ptrace.resume(Self.request(thread), tid)
+    }
+
+    /// The entry of a call of a process the tracer counts in place of the full eBPF map
+    /// (before its seccomp stop, if the filter traps it): counts what the programs would have
+    /// counted, and awaits its exit for the result. The seccomp stop counts the rest.
+    private func countedEntry(_ thread: ThreadState, _ info: csy_syscall_info) {
+        thread.pendingArch = nil
+        let (arch, number) = Self.classify(info)
+        guard thread.process.isTarget, plan.options.census, kernelCounts(arch, number) else { return }
+        census.call(arch, number)
+        if countFailures {
+            thread.pendingArch = arch
+            thread.pendingNumber = number
+        }
     }
 
     /// exec: reported under the process id even when a non-leader thread executed; that
@@ -463,7 +517,7 @@ final class TraceSession: @unchecked Sendable {
         let process = current.process
         process.exe = ProgramPaths.readLink("/proc/\(pid)/exe") ?? process.exe
         process.isTarget = isTarget(process.exe, count: true)
-        markTarget(process.pid, process.isTarget)
+        markTarget(process)
         if let exec = current.uncountedExec, process.isTarget, plan.options.census {
             census.call(.x86_64, exec)
         }
@@ -473,7 +527,7 @@ final class TraceSession: @unchecked Sendable {
             rootExeced = true
             settleLaunch(executed: true)
         }
-        Ptrace.resume(current.pendingArch != nil || current.decodePending ? Ptrace.syscall : Ptrace.cont, pid)
+        Ptrace.resume(Self.request(current), pid)
     }
 
     private func ended(_ tid: Int32, _ status: Int32) {
@@ -481,7 +535,7 @@ final class TraceSession: @unchecked Sendable {
         // A traced leader's exit is reported after its other threads': the process is gone.
         if processes.removeValue(forKey: tid) != nil || tid == rootPid {
             removeLive(tid)
-            markTarget(tid, false)  // its pid may be reused
+            unmarkTarget(tid)
         }
         guard tid == rootPid else { return }
         let code = csy_wifexited(status) != 0 ? csy_wexitstatus(status) : nil
@@ -499,13 +553,19 @@ final class TraceSession: @unchecked Sendable {
     private func finish() {
         if handshake != nil { settleLaunch(executed: false) }
         let values = plan.matcher.values
+        var overflow: CensusOverflow?
         if let kernel {
-            kernel.collect(into: &census)
+            let withoutErrno = kernel.collect(into: &census)
+            if withoutErrno > 0 || processesCountedByTracer > 0 {
+                overflow = CensusOverflow(
+                    processesCountedByPtrace: processesCountedByTracer, targetCapacity: kernel.targetCapacity,
+                    failuresWithoutErrno: withoutErrno, failureCapacity: kernel.failureCapacity)
+            }
             kernel.close()
         }
         if let shadow {
             var counted = CensusCounter()
-            shadow.collect(into: &counted)
+            _ = shadow.collect(into: &counted)
             shadow.close()
             shadowEntries = counted.entries()
         }
@@ -515,7 +575,7 @@ final class TraceSession: @unchecked Sendable {
             targetsNeverRun: plan.matcher.matchesEverything ? [] : values.filter { !targetValuesMatched.contains($0) },
             interposed: interposed, durationSeconds: Date().timeIntervalSince(started),
             processCount: processCount, failuresCounted: countFailures,
-            censusMethod: plan.censusMethod, censusNotice: plan.censusNotice)
+            censusMethod: plan.censusMethod, censusNotice: plan.censusNotice, censusOverflow: overflow)
         if let decoded = features as? FeatureCensus { (result.features, result.pseudoFiles) = decoded.results() }
         lock.lock()
         for fd in livePids.values where fd >= 0 { close(fd) }

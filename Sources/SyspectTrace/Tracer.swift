@@ -99,7 +99,7 @@ struct LaunchPlan: @unchecked Sendable {
     let kernelCensus: KernelCensus?
     /// Why `auto` fell back to ptrace.
     let censusNotice: String?
-    /// Tests only (`LaunchOptions.shadowKernelCensus`): an eBPF census beside the ptrace one.
+    /// Tests only (`LaunchOptions.shadowKernelCensus`): an eBPF census beside the run's.
     let shadowCensus: KernelCensus?
 
     static let execNumbers: Set<Int> = [59, 322]  // execve, execveat
@@ -118,7 +118,7 @@ struct LaunchPlan: @unchecked Sendable {
         cloneFlags = Self.cloneFlags(options.sandbox)
         (censusMethod, kernelCensus, censusNotice) = try Self.census(options)
         filter = Self.filter(options, replacements, censusMethod)
-        shadowCensus = options.shadowKernelCensus && censusMethod == .ptrace
+        shadowCensus = options.shadowKernelCensus && censusMethod != nil
             ? try? KernelCensus(countFailures: options.countFailures) : nil
     }
 
@@ -127,8 +127,9 @@ struct LaunchPlan: @unchecked Sendable {
     static func census(_ options: LaunchOptions) throws -> (CensusMethod?, KernelCensus?, String?) {
         guard options.census else { return (nil, nil, nil) }
         if options.censusMethod == .ptrace { return (.ptrace, nil, nil) }
+        let capacity = options.kernelCensusCapacity ?? .testOverrides(ProcessInfo.processInfo.environment)
         do {
-            return (.ebpf, try KernelCensus(countFailures: options.countFailures), nil)
+            return (.ebpf, try KernelCensus(countFailures: options.countFailures, capacity: capacity), nil)
         } catch {
             if options.censusMethod == .ebpf { throw TraceError.kernelCensusUnavailable(error.description) }
             return (.ptrace, nil, "eBPF census unavailable (\(error.description)): counting with ptrace, slower")
@@ -136,8 +137,8 @@ struct LaunchPlan: @unchecked Sendable {
     }
 
     /// ptrace census: trap everything (the tracer counts and applies the policy). eBPF census:
-    /// trap what the tracer counts (exec, i386, x32) or interposes (a call the kernel skips is
-    /// never counted by eBPF). No census: trap only what the policy needs, and let the kernel
+    /// trap what the tracer counts (exec, i386, x32, numbers beyond the programs' table) or
+    /// interposes (a call the kernel skips is never counted by eBPF). No census: trap only what the policy needs, and let the kernel
     /// apply what it can. `decodeNumbers` are trapped in every case.
     static func filter(_ options: LaunchOptions, _ replacements: [Int: Int64], _ census: CensusMethod?) -> SeccompFilter {
         let trace = FilterAction.trace(data: 0)
@@ -152,7 +153,9 @@ struct LaunchPlan: @unchecked Sendable {
         let traced = (census == .ebpf ? execNumbers : []).union(options.decodeNumbers)
         rules += traced.subtracting(replacements.keys).sorted().map { FilterRule(number: $0, action: trace) }
         let other: FilterAction = census == .ebpf ? trace : .allow
-        return SeccompFilter(rules: rules, i386Default: other, x32Default: other)
+        var filter = SeccompFilter(rules: rules, i386Default: other, x32Default: other)
+        if census == .ebpf { (filter.highNumberStart, filter.highNumberAction) = (KernelCensus.maxNumber, trace) }
+        return filter
     }
 
     static func cloneFlags(_ sandbox: Sandbox?) -> Int32 {

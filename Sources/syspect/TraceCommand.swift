@@ -82,6 +82,8 @@ struct TraceCommand: ParsableCommand {
         signals.onSignal { traced.kill() }
         let result = traced.wait()
         if let notice = result.censusNotice { warn("syspect: notice: \(notice)") }
+        if let notice = result.censusOverflow?.notice { warn("syspect: notice: \(notice)") }
+        if let loss = result.censusOverflow?.warning { warn("syspect: warning: \(loss)") }
 
         for missing in result.targetsNeverRun {
             warn("warning: target '\(missing)' never ran (no executed program matched it)")
