@@ -7,6 +7,12 @@
 //                            (a negative VALUE means -errno), 1 otherwise
 //   threads K N              K threads each call getppid N times
 //   fork N                   a child calls getppid N times; the parent waits for it
+//   crowd K N                K children alive at once (each reports it runs, then waits until
+//                            all do), then each calls getppid N times and fails one unlinkat
+//                            (ENOENT); the parent waits for all
+//   serial K N               K children one after another, each calls getppid N times
+//   errnos N                 N rounds of 12 calls failing with distinct (number, errno) pairs
+//                            (EBADF, ENOENT, ESRCH, EINVAL)
 //   exec-from-thread ARGS... a non-leader thread executes this program again with ARGS
 //   vfork ARGS...            vfork + execv of this program with ARGS; wait
 //   spawn ARGS...            posix_spawn of this program with ARGS; wait
@@ -94,6 +100,61 @@ static int mode_fork(long n) {
         _exit(0);
     }
     return wait_child(pid);
+}
+
+static int mode_crowd(long k, long n) {
+    int ready[2], go[2];
+    if (pipe(ready) != 0 || pipe(go) != 0) return 1;
+    for (long i = 0; i < k; i++) {
+        pid_t pid = fork();
+        if (pid < 0) return 1;
+        if (pid == 0) {
+            char c = 0;
+            close(go[1]);
+            if (write(ready[1], &c, 1) != 1) _exit(1);
+            if (read(go[0], &c, 1) != 0) _exit(1);  // end of file: every child runs
+            repeat_getppid(n);
+            syscall(SYS_unlinkat, AT_FDCWD, "/nonexistent/syspect-fixture", 0);
+            _exit(0);
+        }
+    }
+    for (long i = 0; i < k; i++) {
+        char c;
+        if (read(ready[0], &c, 1) != 1) return 1;
+    }
+    close(go[1]);
+    int failed = 0;
+    for (long i = 0; i < k; i++) {
+        int status;
+        if (wait(&status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) failed = 1;
+    }
+    return failed;
+}
+
+static int mode_serial(long k, long n) {
+    for (long i = 0; i < k; i++) {
+        if (mode_fork(n) != 0) return 1;
+    }
+    return 0;
+}
+
+static int mode_errnos(long n) {
+    const char *missing = "/nonexistent/syspect-fixture";
+    for (long i = 0; i < n; i++) {
+        syscall(SYS_close, -1);                                 // EBADF
+        syscall(SYS_read, -1, NULL, 0);                         // EBADF
+        syscall(SYS_write, -1, NULL, 0);                        // EBADF
+        syscall(SYS_fsync, -1);                                 // EBADF
+        syscall(SYS_dup, -1);                                   // EBADF
+        syscall(SYS_fchdir, -1);                                // EBADF
+        syscall(SYS_lseek, -1, 0, SEEK_SET);                    // EBADF
+        syscall(SYS_openat, AT_FDCWD, missing, O_RDONLY);       // ENOENT
+        syscall(SYS_mkdirat, AT_FDCWD, "/nonexistent/syspect-fixture/d", 0700);  // ENOENT
+        syscall(SYS_chdir, missing);                            // ENOENT
+        syscall(SYS_kill, 0x7ffffff0, 0);                       // ESRCH (beyond any pid_max)
+        syscall(SYS_prctl, 0x7fff, 0, 0, 0, 0);                 // EINVAL
+    }
+    return 0;
 }
 
 struct exec_args { char **argv; };
@@ -329,6 +390,9 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(mode, "threads")) return mode_threads(arg_long(argc, argv, 2, 4), arg_long(argc, argv, 3, 10));
     if (!strcmp(mode, "fork")) return mode_fork(arg_long(argc, argv, 2, 10));
+    if (!strcmp(mode, "crowd")) return mode_crowd(arg_long(argc, argv, 2, 20), arg_long(argc, argv, 3, 5));
+    if (!strcmp(mode, "serial")) return mode_serial(arg_long(argc, argv, 2, 20), arg_long(argc, argv, 3, 5));
+    if (!strcmp(mode, "errnos")) return mode_errnos(arg_long(argc, argv, 2, 1));
     if (!strcmp(mode, "exec-from-thread")) return mode_exec_from_thread(self_argv(argv[0], argc - 2, argv + 2));
     if (!strcmp(mode, "vfork")) return mode_vfork(self_argv(argv[0], argc - 2, argv + 2));
     if (!strcmp(mode, "spawn")) return mode_spawn(self_argv(argv[0], argc - 2, argv + 2));

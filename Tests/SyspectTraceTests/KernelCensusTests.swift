@@ -50,7 +50,9 @@ import Testing
 
     /// Separate runs of deterministic fixture modes give the same whole census (exec, i386
     /// and x32 entries included) under both methods.
-    @Test(arguments: [["fail", "9"], ["int80", "5"], ["x32", "6"], ["repeat", "110", "500"]])
+    /// Numbers beyond the eBPF programs' table (2000, -1) are trapped and counted by the tracer.
+    @Test(arguments: [["fail", "9"], ["int80", "5"], ["x32", "6"], ["repeat", "110", "500"], ["repeat", "2000", "3"],
+                      ["repeat", "-1", "2"], ["errnos", "2"]])
     func separateRunsGiveTheSameCensus(args: [String]) throws {
         let ebpf = try Tracer.run(LaunchOptions(arguments: [fixture] + args, targets: [fixture], censusMethod: .ebpf))
         let ptrace = try Tracer.run(LaunchOptions(arguments: [fixture] + args, targets: [fixture], censusMethod: .ptrace))
