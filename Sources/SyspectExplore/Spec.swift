@@ -340,6 +340,9 @@ private struct SpecReader {
         let fix = "; check the indentation and quoting there"
         switch error {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
+            if problem.hasPrefix("Maximum nesting level") {  // libyaml's limit (1000) names its C API
+                return SpecError(file: file, line: mark.line, message: "not valid YAML: nested over 1000 levels deep; a spec needs 3 at most: close the brackets or fix the indentation")
+            }
             return SpecError(file: file, line: mark.line, message: "not valid YAML: \(InputText.escaped(problem, limit: 120))\(fix)")
         case .reader(let problem, let offset, _, let yaml):
             // `offset` counts Characters; "\r\n" is one, like libyaml's line break.
