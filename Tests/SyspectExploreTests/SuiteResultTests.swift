@@ -1,0 +1,167 @@
+import Foundation
+import SyspectCore
+import Testing
+@testable import SyspectExplore
+
+/// Samples written by the real tools on a Debian bookworm machine (automake 1.16 test-driver and
+/// tap-driver.sh, meson 1.0, ctest 3.25, prove 3.44): Fixtures/suites/.
+private func sample(_ name: String) throws -> String {
+    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/suites/\(name)")
+    return try String(contentsOf: url, encoding: .utf8)
+}
+
+@Suite struct SuiteParserTests {
+    @Test func automakeSingleResults() throws {
+        let pass = try #require(SuiteParsers.automake(trs: try sample("automake-pass.trs"), name: "tests/hello-1"))
+        #expect(pass.cases == ["tests/hello-1": .pass])
+        let skip = try #require(SuiteParsers.automake(trs: try sample("automake-skip.trs"), name: "s.sh"))
+        #expect(skip.cases == ["s.sh": .skip])
+        // A test still running has an empty .trs (or none).
+        #expect(SuiteParsers.automake(trs: "", name: "x") == nil)
+        #expect(SuiteParsers.automake(trs: ":test-result: FAIL\n", name: "x")?.cases == ["x": .fail])
+        #expect(SuiteParsers.automake(trs: ":test-result: ERROR\n", name: "x")?.cases == ["x": .fail])
+        #expect(SuiteParsers.automake(trs: ":test-result: XPASS\n", name: "x")?.cases == ["x": .fail])
+    }
+
+    @Test func automakeTAPDriverGivesOneCasePerPoint() throws {
+        let results = try #require(SuiteParsers.automake(
+            trs: try sample("automake-tap.trs"), log: try sample("automake-tap.log"), name: "sub/t.sh"))
+        #expect(results.cases == [
+            "sub/t.sh 1 - parses": .pass, "sub/t.sh 2 - writes": .fail,
+            "sub/t.sh 3 - net": .skip, "sub/t.sh 4 - later": .skip,  // XFAIL (TODO) never must pass
+        ])
+        // Without the log: numbered cases.
+        let bare = try #require(SuiteParsers.automake(trs: try sample("automake-tap.trs"), name: "t.sh"))
+        #expect(bare.cases == ["t.sh 1": .pass, "t.sh 2": .fail, "t.sh 3": .skip, "t.sh 4": .skip])
+    }
+
+    @Test func automakeConsoleLines() throws {
+        let results = SuiteParsers.automakeConsole(try sample("automake-console.out"))
+        #expect(results.cases == [
+            "tests/greeting-1": .pass, "tests/greeting-2": .skip, "tests/hello-1": .pass,
+            "tests/last-1": .pass, "tests/traditional-1": .pass,
+        ])
+        // The summary block ("# PASS:  4") is not a case.
+        #expect(SuiteParsers.automakeConsole("# PASS:  4\n# FAIL:  0\nPASS:\n").cases.isEmpty)
+    }
+
+    @Test func tapPointsDirectivesAndPlan() throws {
+        let text = """
+            TAP version 13
+            1..6
+            ok 1 - parses
+            not ok 2 - writes
+            ok 3 - net # SKIP no network
+            not ok 4 - later # TODO not yet
+            ok 5
+            # a comment, and output that is not TAP:
+            ok, that was fine
+            """
+        let results = SuiteParsers.tap(text)
+        #expect(results.cases == [
+            "1 - parses": .pass, "2 - writes": .fail, "3 - net": .skip, "4 - later": .skip, "5": .pass,
+            "6 (not reported)": .fail,
+        ])
+        #expect(!results.aborted)
+        // While the suite runs, a planned point not yet reported is no failure.
+        #expect(SuiteParsers.tap(text, complete: false).cases["6 (not reported)"] == nil)
+    }
+
+    @Test func tapBailOut() {
+        let results = SuiteParsers.tap("1..3\nok 1 - a\nBail out! database gone\nok 2 - b\n", prefix: "t/db.t ")
+        #expect(results.aborted)
+        #expect(results.cases == ["t/db.t 1 - a": .pass, "t/db.t 2 (not reported)": .fail, "t/db.t 3 (not reported)": .fail])
+    }
+
+    @Test func tapSubtests() throws {
+        // Test::More's output (subtest header at the parent's indentation).
+        let perl = SuiteParsers.tap(try sample("perl-subtest.tap"))
+        #expect(perl.cases == [
+            "1 - a": .pass, "2 - b": .fail, "inner/1 - x": .pass, "inner/2 - y": .fail, "3 - inner": .fail,
+        ])
+        // TAP 14 (header indented), and a subtest without a header takes its parent's point.
+        let tap14 = SuiteParsers.tap("""
+            TAP version 14
+            1..2
+                # Subtest: outer
+                1..1
+                ok 1 - deep
+            ok 1 - outer
+                ok 1 - anonymous
+            ok 2 - parent
+            """)
+        #expect(tap14.cases == ["outer/1 - deep": .pass, "1 - outer": .pass, "2 - parent/1 - anonymous": .pass, "2 - parent": .pass])
+    }
+
+    @Test func proveSummary() throws {
+        let results = SuiteParsers.prove(try sample("prove.out"))
+        #expect(results.cases == ["t/basic.t": .pass, "t/crash.t": .fail, "t/io.t": .fail, "t/net.t": .skip])
+    }
+
+    @Test func mesonTestlog() throws {
+        let results = SuiteParsers.meson(try sample("meson-testlog.json"))
+        #expect(results.cases == [
+            "demo / passes": .pass, "demo:unit / fails": .fail, "demo / skips": .skip, "demo / tapper": .fail,
+        ])
+        // A line still being written is ignored.
+        #expect(SuiteParsers.meson("{\"name\": \"a\", \"result\": \"OK\"}\n{\"name\": \"b\", \"res").cases == ["a": .pass])
+    }
+
+    @Test func ctestLastTestLog() throws {
+        let results = SuiteParsers.ctest(try sample("ctest-LastTest.log"))
+        // ctest writes SKIP_RETURN_CODE skips as "Test Passed." in this log.
+        #expect(results.cases == ["passes": .pass, "fails": .fail, "skips": .pass])
+    }
+
+    @Test func junitXML() throws {
+        let ctest = SuiteParsers.junit(try sample("ctest-junit.xml"))
+        #expect(ctest.cases == ["passes": .pass, "fails": .fail, "skips": .skip])
+        let meson = SuiteParsers.junit(try sample("meson-testlog.junit.xml"))
+        #expect(meson.cases == [
+            "demo.demo / passes": .pass, "demo.demo:unit / fails": .fail, "demo.demo / skips": .skip,
+            "demo.demo / tapper.1 - a": .pass, "demo.demo / tapper.2 - b": .fail,
+        ])
+        #expect(SuiteParsers.junit("<testsuite><testcase name=\"e\"><error/></testcase><testcase name=\"cut").cases == ["e": .fail])
+        #expect(SuiteParsers.junit("not xml at all").cases.isEmpty)
+    }
+}
+
+@Suite struct SuiteCriterionTests {
+    func results(_ cases: [String: CaseOutcome]) -> SuiteResults { SuiteResults(cases: cases, formats: [.tap]) }
+
+    @Test func mustPassFlakyAndIgnored() {
+        let criterion = SuiteCriterion(baselines: [
+            results(["a": .pass, "b": .pass, "c": .fail, "d": .skip, "e": .pass]),
+            results(["a": .pass, "b": .fail, "c": .fail, "d": .skip, "e": .pass]),
+            results(["a": .pass, "b": .pass, "c": .fail, "d": .skip]),
+        ])
+        #expect(criterion.mustPass == ["a"])
+        #expect(criterion.flaky == ["b", "e"])  // e is missing from one replica
+        #expect(criterion.ignored == ["c", "d"])
+    }
+
+    @Test func aProbePassesWhenEveryMustPassCasePasses() {
+        let criterion = SuiteCriterion(mustPass: ["a", "b"])
+        #expect(criterion.broken(results(["a": .pass, "b": .pass, "c": .fail])).isEmpty)
+        #expect(criterion.broken(results(["a": .pass, "b": .skip])) == ["b"])
+        #expect(criterion.broken(results(["b": .fail])) == ["a", "b"])  // a missing: the suite never got there
+    }
+
+    @Test func failuresSoFarWhileTheSuiteRuns() {
+        let criterion = SuiteCriterion(mustPass: ["a", "b", "c"])
+        #expect(criterion.failedSoFar(results(["a": .pass])).isEmpty)
+        #expect(criterion.failedSoFar(results(["a": .pass, "b": .fail])) == ["b"])
+        #expect(criterion.failedSoFar(results(["x": .fail])).isEmpty)  // not a must-pass case
+        var bailed = results(["a": .pass])
+        bailed.aborted = true
+        #expect(criterion.failedSoFar(bailed) == ["b", "c"])
+    }
+
+    @Test func worstOutcomeWins() {
+        var r = SuiteResults()
+        r.add("a", .pass, format: .junit)
+        r.add("a", .fail, format: .junit)
+        r.add("a", .pass, format: .junit)
+        #expect(r.cases["a"] == .fail)
+    }
+}
