@@ -39,12 +39,7 @@ struct CensusCounter {
     /// Records the result of `count` counted calls: failures are results in -4095 ... -1.
     mutating func result(_ arch: Arch, _ number: Int, _ value: Int64, count: Int = 1) {
         guard value < 0 && value >= -4095 else { return }
-        let key = Key(arch: arch, number: number)
-        if number >= 0 && number < Self.flatSize {
-            failures[Self.index(arch)][number] += count
-        } else {
-            other[key, default: (0, 0)].failures += count
-        }
+        let key = addFailures(arch, number, count)
         errnos[key, default: [:]][Int32(-value), default: 0] += count
     }
 
@@ -52,13 +47,18 @@ struct CensusCounter {
     /// `unrecordedErrnoName`).
     mutating func unrecordedFailures(_ arch: Arch, _ number: Int, count: Int) {
         guard count > 0 else { return }
+        unrecorded[addFailures(arch, number, count), default: 0] += count
+    }
+
+    @inline(__always)
+    private mutating func addFailures(_ arch: Arch, _ number: Int, _ count: Int) -> Key {
         let key = Key(arch: arch, number: number)
         if number >= 0 && number < Self.flatSize {
             failures[Self.index(arch)][number] += count
         } else {
             other[key, default: (0, 0)].failures += count
         }
-        unrecorded[key, default: 0] += count
+        return key
     }
 
     /// Entries sorted by calls (descending), then arch and number.

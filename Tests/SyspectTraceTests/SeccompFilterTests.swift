@@ -56,6 +56,23 @@ struct BPFInterpreter {
         #expect(x86(39).run(program) == allow)
     }
 
+    /// The eBPF census counts numbers below 1024 only: the filter traps the others for the
+    /// tracer, after the rules (a rule with conditions leaves the number reloaded).
+    @Test func highNumbersTakeTheirOwnAction() {
+        var filter = SeccompFilter(rules: [FilterRule(number: 16, conditions: [ArgumentCondition(index: 1, value: 0x5401)],
+                                                      action: .errno(25))])
+        (filter.highNumberStart, filter.highNumberAction) = (1024, .trace(data: 0))
+        let program = filter.instructions()
+        #expect(x86(1024).run(program) == trace)
+        #expect(x86(2000).run(program) == trace)
+        #expect(x86(1023).run(program) == allow)
+        #expect(x86(16).run(program) == allow, "the rule's condition does not hold")
+        #expect(x86(16, [0, 0x5401, 0, 0, 0, 0]).run(program) == FilterAction.errno(25).returnValue)
+        #expect(!filter.isNoOp)
+        filter.highNumberAction = .allow
+        #expect(x86(2000).run(filter.instructions()) == allow)
+    }
+
     @Test func x32CallsTakeTheirOwnDefault() {
         let filter = SeccompFilter(rules: [FilterRule(number: 39, action: .errno(38))], x32Default: .trace(data: 0))
         let program = filter.instructions()
