@@ -27,7 +27,7 @@ public struct OSSupport: Sendable, Hashable, Codable {
     /// one-line messages; only the first `suggestedNames` unknown names get suggestions (a
     /// hostile list of a million bad names must not take minutes).
     public static func parseLenient(name: String, text: String) -> (support: OSSupport, unknown: [UnknownSyscallName]) {
-        let suggestedNames = 50
+        let suggestedNames = 10
         var numbers = Set<Int>()
         var unknown: [UnknownSyscallName] = []
         for (index, rawLine) in textLines(text).enumerated() {
