@@ -65,6 +65,11 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Hostile input for every parser of user files (docs/fuzzing.md): the targets and a seeded
+        // mutator; `syspect-fuzz` replays/mutates, or is a libFuzzer target (benchmarks/fuzz.sh).
+        .target(name: "SyspectFuzz", dependencies: ["SyspectCore", "SyspectExplore", "SyspectPlan", "SyspectReport", "SyspectTrace"]),
+        .executableTarget(name: "syspect-fuzz", dependencies: ["SyspectFuzz"]),
+
         // Shared by the test targets: running the built binaries.
         .target(name: "SyspectTestSupport", path: "Tests/SyspectTestSupport"),
         .testTarget(name: "SyspectCoreTests", dependencies: ["SyspectCore", "SyspectTestSupport"]),
@@ -73,6 +78,7 @@ let package = Package(
         .testTarget(name: "SyspectExploreTests", dependencies: ["SyspectTestSupport", "SyspectExplore", "SyspectCore", "SyspectStore"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "SyspectReportTests", dependencies: ["SyspectReport", "SyspectCore", "SyspectPlan", "SyspectTestSupport"]),
+        .testTarget(name: "SyspectFuzzTests", dependencies: ["SyspectFuzz", "SyspectCore", "SyspectTestSupport"]),
         .testTarget(name: "SyspectStaticTests", dependencies: ["SyspectStatic", "SyspectCore", "SyspectTestSupport"]),
         .testTarget(name: "SyspectStoreTests", dependencies: ["SyspectTestSupport", "SyspectCore", "SyspectStore", "SyspectPostgres"]),
     ]
