@@ -176,6 +176,12 @@ public protocol ResultStore: AnyObject {
     func saveImpact(_ results: [ImpactResult]) throws
     /// Impact results of one exploration, ordered by syscall then mode.
     func impactResults(exploration key: String) throws -> [ImpactResult]
+
+    /// Replace the static analysis stored with an exploration (issue 13); each object is kept
+    /// once per (build-id, result) and shared by the explorations that analysed it.
+    func saveStatic(_ record: ExplorationStatic) throws
+    /// The static analysis stored with an exploration, nil when none was.
+    func staticAnalysis(exploration key: String) throws -> ExplorationStatic?
 }
 
 /// What an impact comparison measures (docs/impact.md).

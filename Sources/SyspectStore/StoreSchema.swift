@@ -35,6 +35,7 @@ public enum StoreSchema {
         Migration(version: 1, name: "initial", statements: initial),
         Migration(version: 2, name: "features-and-files", statements: featuresAndFiles),
         Migration(version: 3, name: "impact", statements: impact),
+        Migration(version: 4, name: "static-analysis", statements: staticAnalysis),
     ]
 
     /// The version this build writes and understands.
@@ -268,6 +269,58 @@ public enum StoreSchema {
                     REFERENCES impact_result(exploration_key, syscall, mode) ON DELETE CASCADE
             )
             """,
+        ]
+    }
+
+    // MARK: - Version 4
+
+    /// syspect's own static binary analysis (issue 13, docs/static.md): each analysed object
+    /// (target binary or library) once per build-id and result, and per exploration the analysis
+    /// of its targets (mode, analyser version, missing libraries, the census calls outside the
+    /// static set) with its objects in load order. The static set itself is the union of the
+    /// objects' sites; the measurement carries it too (`measurement_static`, analysis `binary`).
+    private static func staticAnalysis(_ d: SQLDialect) -> [String] {
+        [
+            """
+            CREATE TABLE static_object (
+                build_id TEXT NOT NULL,
+                digest TEXT NOT NULL,
+                analyser_version INTEGER NOT NULL,
+                path TEXT NOT NULL CHECK (path LIKE '/%'),
+                soname TEXT,
+                stripped INTEGER NOT NULL CHECK (stripped IN (0, 1)),
+                syscall_count INTEGER NOT NULL,
+                i386_syscall_count INTEGER NOT NULL,
+                unresolved_count INTEGER NOT NULL,
+                object_json TEXT NOT NULL,
+                PRIMARY KEY (build_id, digest)
+            )
+            """,
+            "CREATE INDEX static_object_path ON static_object (path)",
+            """
+            CREATE TABLE exploration_static (
+                exploration_key TEXT PRIMARY KEY REFERENCES exploration(key) ON DELETE CASCADE,
+                mode TEXT NOT NULL CHECK (mode IN ('callGraph', 'wholeLibrary')),
+                analyser_version INTEGER NOT NULL,
+                targets_json TEXT NOT NULL,
+                by_target_json TEXT NOT NULL,
+                missing_libraries_json TEXT NOT NULL,
+                outside_static_json TEXT NOT NULL,
+                analysed_at DOUBLE PRECISION NOT NULL,
+                seconds DOUBLE PRECISION NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE exploration_static_object (
+                exploration_key TEXT NOT NULL REFERENCES exploration_static(exploration_key) ON DELETE CASCADE,
+                position INTEGER NOT NULL,
+                build_id TEXT NOT NULL,
+                digest TEXT NOT NULL,
+                PRIMARY KEY (exploration_key, position),
+                FOREIGN KEY (build_id, digest) REFERENCES static_object(build_id, digest)
+            )
+            """,
+            "CREATE INDEX exploration_static_object_build_id ON exploration_static_object (build_id)",
         ]
     }
 }
