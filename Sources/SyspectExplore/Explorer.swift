@@ -16,6 +16,8 @@ public struct ExploreOptions: Sendable {
     public var files = false
     /// Fake values tried: 0 only, or 0 then the `FakeValues` table value.
     public var fakeValues: FakeValueChoice = .zero
+    /// Static analysis of the targets after the census (issue 13, `StaticCheck`); nil: none.
+    public var staticAnalyzer: (any StaticAnalyzing)? = nil
 
     public init(jobs: Int = ProcessInfo.processInfo.activeProcessorCount, replicas: Int? = nil,
                 strategy: StrategyName = .oneByOne, workDirectory: String? = nil) {
@@ -117,6 +119,8 @@ public struct ExploreResult: Sendable {
     public var otherABICalls: [CensusEntry]
     /// Probes run in this session (the rest came from the journal).
     public var sessionProbes: Int
+    /// The static analysis of the targets and its check against the census (nil: not asked for).
+    public var staticOutcome: StaticOutcome? = nil
 }
 
 /// One `syspect explore`: baseline, probes (by strategy), final run and culprit search, with
@@ -198,6 +202,9 @@ public final class Explorer {
         try baseline()
         let traced = Set(exploration.census.filter { $0.arch == .x86_64 }.map(\.number)).sorted()
         guard !traced.isEmpty else { throw ExploreError.noTracedCalls }
+        let staticOutcome = try options.staticAnalyzer.map {
+            try StaticCheck.run($0, spec: spec, census: exploration.census, exploration: key, store: store)
+        }
         // Priors (adaptive grouping): what the other applications in the store needed.
         let priors = options.strategy == .adaptive
             ? Priors(try store.measurements(apps: nil, kind: nil).filter { $0.app != spec.name }) : Priors()
@@ -218,13 +225,14 @@ public final class Explorer {
 
         let confirmed = FinalConfirmation.confirmedVerdicts(verdicts, report: report)
         let measurement = SyspectCore.Measurement(app: spec.name, workload: spec.workload, kind: spec.kind,
-                                      verdicts: confirmed, source: "syspect")
+                                      verdicts: confirmed, staticBinary: staticOutcome?.record?.analysis.syscalls, source: "syspect")
         try store.save(measurement)
         exploration.finishedAt = Date()
         try saveProgress()
         return ExploreResult(
             exploration: exploration, measurement: measurement, probeVerdicts: verdicts, report: report,
-            otherABICalls: exploration.census.filter { $0.arch != .x86_64 }, sessionProbes: sessionDone)
+            otherABICalls: exploration.census.filter { $0.arch != .x86_64 }, sessionProbes: sessionDone,
+            staticOutcome: staticOutcome)
     }
 
     // MARK: - Phases
