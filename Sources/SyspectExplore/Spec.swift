@@ -99,13 +99,27 @@ extension AppSpec {
     /// Reads and validates the spec file at `path`.
     public static func load(path: String) throws(SpecError) -> AppSpec {
         let url = URL(fileURLWithPath: path)
-        let text: String
-        do {
-            text = try String(contentsOf: url, encoding: .utf8)
-        } catch {
-            throw SpecError(file: path, line: nil, message: "cannot read the spec file (\(error.localizedDescription)); check the path")
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw SpecError(file: path, line: nil, message: "cannot read the spec file (it does not exist, is a folder or is not readable); check the path")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw SpecError(file: path, line: firstInvalidUTF8Line(data), message: "not UTF-8 text; save the spec file as UTF-8")
         }
         return try parse(text: text, file: path, directory: url.deletingLastPathComponent().path)
+    }
+
+    /// The 1-based line of the first byte sequence that is not UTF-8 (nil: all valid).
+    static func firstInvalidUTF8Line(_ data: Data) -> Int? {
+        var bytes = data.makeIterator()
+        var decoder = UTF8()
+        var line = 1
+        while true {
+            switch decoder.decode(&bytes) {
+            case .scalarValue(let scalar): if scalar == "\n" { line += 1 }
+            case .emptyInput: return nil
+            case .error: return line
+            }
+        }
     }
 
     /// Parses spec text; `file` names it in errors, `directory` resolves relative paths.
