@@ -77,3 +77,15 @@ public struct LibraryResolver: Sendable {
         return nil
     }
 }
+
+/// The real path of an executable given as a path or a bare name (looked up in `searchPath`,
+/// then /usr/sbin and /sbin, where servers live but a user's PATH often does not reach), or nil.
+public func locateExecutable(_ name: String, searchPath: String? = ProcessInfo.processInfo.environment["PATH"]) -> String? {
+    if name.contains("/") { return FileManager.default.fileExists(atPath: name) ? realPath(name) : nil }
+    let dirs = (searchPath ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":").map(String.init) + ["/usr/local/sbin", "/usr/sbin", "/sbin"]
+    for dir in dirs where !dir.isEmpty {
+        let candidate = dir + "/" + name
+        if FileManager.default.isExecutableFile(atPath: candidate) { return realPath(candidate) }
+    }
+    return nil
+}

@@ -252,11 +252,11 @@ struct ObjectScanner {
         }
         // Calls to imported wrappers: through a GOT slot directly, or through a PLT stub.
         var stubImport: [Int: Int] = [:]
-        for (i, fn) in functions.enumerated() where fn.imports.count == 1 && fn.callees.isEmpty && fn.sites.isEmpty {
+        for (i, fn) in functions.enumerated() where fn.imports.count == 1 && fn.sites.isEmpty {
             let sec = exec.first { $0.contains(fn.start) }
             if let sec, sec.name.hasPrefix(".plt"), wrapperImports.contains(imports[fn.imports[0]].name) { stubImport[i] = fn.imports[0] }
         }
-        var wrapperCalls = gotCalls
+        var wrapperCalls = gotCalls.filter { stubImport[$0.caller] == nil }  // a stub's callers stand for it
         for (stub, imp) in stubImport {
             for (caller, at) in directCallers[stub] ?? [] { wrapperCalls.append((caller, at, imp)) }
         }

@@ -22,6 +22,7 @@ let insLea = UInt32(X86_INS_LEA.rawValue)
 let insPush = UInt32(X86_INS_PUSH.rawValue)
 let insPop = UInt32(X86_INS_POP.rawValue)
 let insNop = UInt32(X86_INS_NOP.rawValue)
+let insInt3 = UInt32(X86_INS_INT3.rawValue)
 let cmovs: Set<UInt32> = Set([X86_INS_CMOVA, X86_INS_CMOVAE, X86_INS_CMOVB, X86_INS_CMOVBE, X86_INS_CMOVE,
                                       X86_INS_CMOVG, X86_INS_CMOVGE, X86_INS_CMOVL, X86_INS_CMOVLE, X86_INS_CMOVNE,
                                       X86_INS_CMOVNO, X86_INS_CMOVNP, X86_INS_CMOVNS, X86_INS_CMOVO, X86_INS_CMOVP,
@@ -146,7 +147,9 @@ struct FunctionCode {
         disassembler.sweepWithWrites(bytes, address: address) { insn, f, p in
             index[insn.address] = insns.count
             insns.append(insn)
-            full.append(f)
+            // Capstone lists no written registers for `syscall`: the kernel returns in rax and
+            // the instruction itself overwrites rcx and r11.
+            full.append(insn.id == insSyscall ? f | 1 | 1 << 1 | 1 << 11 : f)
             partial.append(p)
         }
         preds = Array(repeating: [], count: insns.count)
@@ -197,8 +200,12 @@ struct FunctionCode {
                     results.insert(.argument(f))
                 } else if pos == 0, case .register(let f) = state.location, argumentFamilies.contains(f) {
                     results.insert(.unresolved("argument \(registerName(f)) plus \(state.addend)"))
-                } else {
-                    results.insert(.unresolved(pos == 0 ? "value from the caller" : "no path to the function start"))
+                } else if pos == 0 {
+                    results.insert(.unresolved("value from the caller"))
+                } else if insns[pos].id != insNop && insns[pos].id != insInt3 {
+                    // Padding after a ret or jmp is no path; code reached only by an indirect
+                    // jump (a jump table) is one we cannot follow.
+                    results.insert(.unresolved("no path to the function start (reached by an indirect jump?)"))
                 }
                 if ps.isEmpty { continue }
             }

@@ -17,6 +17,7 @@ struct Syspect: ParsableCommand {
             ReportCommand.self,
             ExportCommand.self,
             DbCommand.self,
+            StaticCommand.self,
         ]
     )
 }
