@@ -139,7 +139,8 @@ func corpusFolder(_ target: FuzzTarget) -> String {
         let key = try write("key.yaml", Array("name: x\n\"we\\u2028ird\": 1\n".utf8))
         try expectRejection(["explore", key, "--db", db], status: 2, ["\(key):2: unknown key `we\\u{2028}ird`"])
         let binary = try write("binary.yaml", [0x6E, 0x3A, 0x20, 0xFF, 0xFE, 0x0A])
-        try expectRejection(["explore", binary, "--db", db], status: 2, ["\(binary)", "cannot read the spec file"])
+        try expectRejection(["explore", binary, "--db", db], status: 2, ["\(binary):1: not UTF-8 text; save the spec file as UTF-8"])
+        try expectRejection(["explore", "\(folder)/absent.yaml", "--db", db], status: 2, ["\(folder)/absent.yaml: cannot read the spec file", "check the path"])
     }
 
     @Test func planBadOSListAndCostsExit1() throws {
