@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SyspectCore
 import SyspectExplore
+import SyspectStatic
 import SyspectStore
 
 /// `syspect explore SPEC`: decide, for each system call the targets use under the workload,
@@ -63,6 +64,9 @@ struct ExploreCommand: ParsableCommand {
 
     @OptionGroup var impact: ImpactOptionGroup
 
+    @Flag(help: "Skip the static analysis of the targets and their libraries after the census (docs/static.md); by default explore runs it, stores it and checks the census against it.")
+    var noStatic = false
+
     enum Status {
         static let badSpec: Int32 = 2
         static let badWorkload: Int32 = 3
@@ -86,6 +90,7 @@ struct ExploreCommand: ParsableCommand {
         let database = try store.openStore()
         var options = ExploreOptions(jobs: jobs, replicas: replicas, strategy: strategy, workDirectory: workDir)
         (options.features, options.files, options.fakeValues) = (features, files, fakeValues)
+        if !noStatic { options.staticAnalyzer = MachineStaticAnalyzer() }
         let progress = ProgressDisplay()
         let interruptions = Self.exitOnInterrupt()
         defer { interruptions.forEach { $0.cancel() } }
@@ -104,7 +109,9 @@ struct ExploreCommand: ParsableCommand {
         }
         progress.finish()
         let summary = ExplorationSummary(result.exploration, probes: try database.probes(exploration: result.exploration.key))
-        print(MeasurementText.render(result.measurement, summary: summary), terminator: "")
+        let statics = StaticDocument(result.measurement, stored: result.staticOutcome?.record, loupedb: BundledLoupedb.dataset.measurements)
+        print(MeasurementText.render(result.measurement, summary: summary, statics: statics), terminator: "")
+        StaticText.reportProblems(result.staticOutcome)
         if !result.otherABICalls.isEmpty {
             let names = result.otherABICalls.map { "\($0.arch.rawValue) \($0.name) (\($0.calls))" }
             print("also called through other ABIs (not probed): " + names.joined(separator: ", "))

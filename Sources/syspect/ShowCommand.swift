@@ -57,8 +57,11 @@ struct ShowCommand: ParsableCommand {
                 .max { $0.startedAt < $1.startedAt }
             let summary = try exploration.map { ExplorationSummary($0, probes: try database.probes(exploration: $0.key)) }
             let findings = features || files ? try exploration.map { try database.findings(exploration: $0.key) } : nil
-            documents.append(ShowDocument(measurement, summary: summary, findings: findings))
-            text += MeasurementText.render(measurement, summary: summary) + "\n"
+            // syspect's own static analysis (issue 13), beside loupedb's published static_binary set.
+            let stored = try exploration.flatMap { try database.staticAnalysis(exploration: $0.key) }
+            let statics = StaticDocument(measurement, stored: stored, loupedb: BundledLoupedb.dataset.measurements)
+            documents.append(ShowDocument(measurement, summary: summary, findings: findings, statics: statics))
+            text += MeasurementText.render(measurement, summary: summary, statics: statics) + "\n"
             if features || files { text += FindingsText.sections(findings, features: features, files: files) }
         }
         if json {
@@ -84,8 +87,10 @@ struct ShowDocument: Encodable {
     var exploration: ExplorationSummary?
     /// With `--features` / `--files`: the exploration's sub-feature and pseudo-file findings.
     var findings: FeatureFindings?
+    /// The static set (syspect's analysis, else loupedb's), beside loupedb's; nil when unknown.
+    var `static`: StaticDocument?
 
-    init(_ m: SyspectCore.Measurement, summary: ExplorationSummary?, findings: FeatureFindings? = nil) {
+    init(_ m: SyspectCore.Measurement, summary: ExplorationSummary?, findings: FeatureFindings? = nil, statics: StaticDocument? = nil) {
         app = m.app
         workload = m.workload
         kind = m.kind
@@ -96,16 +101,18 @@ struct ShowDocument: Encodable {
         syscalls = m.traced.map { Call(number: $0, name: SyscallTable.displayName(of: $0), verdict: m.verdicts[$0]!) }
         exploration = summary
         self.findings = findings
+        self.static = statics
     }
 }
 
 /// The text form shared by `show` and the end of `explore`.
 enum MeasurementText {
-    static func render(_ m: SyspectCore.Measurement, summary: ExplorationSummary?) -> String {
+    static func render(_ m: SyspectCore.Measurement, summary: ExplorationSummary?, statics: StaticDocument? = nil) -> String {
         let c = m.counts
         var out = "\(m.app) / \(m.workload) (\(m.kind.rawValue), source \(m.source))\n"
         out += "traced \(m.verdicts.count)  required \(c[.required, default: 0])  stub \(c[.stub, default: 0])  "
             + "fake \(c[.fake, default: 0])  either \(c[.either, default: 0])\n"
+        out += statics?.text ?? ""
         if let s = summary {
             out += "probes \(s.probeCount) (pass \(s.passed), fail \(s.failed), error \(s.errors)) in "
                 + "\(ProgressDisplay.duration(s.wallSeconds)) wall, strategy \(s.strategy), \(s.replicas) replicas"

@@ -54,6 +54,20 @@ import Testing
         #expect(kernelCounted(result.census) == shadow, "the same counts as an eBPF census with room for all")
     }
 
+    /// A call the tracer stubs in a process it counts itself is counted once (at its entry),
+    /// with the stub's result (at its exit).
+    @Test func interposedCallsOfRefusedTargetsCountOnce() throws {
+        var options = LaunchOptions(arguments: [fixture, "spawn", "expect", "110", "5", "-38"], targets: [fixture],
+                                    interposition: Interposition(stub: [110]), censusMethod: .ebpf)
+        options.kernelCensusCapacity = KernelCensus.Capacity(targets: 1)
+        let result = try Tracer.run(options)
+        #expect(result.exitCode == 0, "the child saw ENOSYS five times")
+        #expect(result.censusOverflow?.processesCountedByPtrace == 1)
+        #expect(result.interposed == [110: 5])
+        #expect(result.entry(110)?.calls == 5)
+        #expect(result.entry(110)?.errnos == ["ENOSYS": 5])
+    }
+
     /// 41 processes alive at once (the fixture and 40 children) in a 16-entry map: the 25 the
     /// map cannot take are counted by the tracer, the census equals the ptrace census's.
     @Test func moreLiveProcessesThanTheMapHoldsCountLikePtrace() throws {
