@@ -25,7 +25,8 @@ public struct StaticSite: Codable, Sendable, Hashable {
     /// resolve it (such sites are counted in `StaticObject.unresolved`, never dropped).
     public var number: Int?
     /// The table `number` belongs to: `.x86_64` for `syscall` and wrapper calls, `.i386` for
-    /// `int $0x80` / `sysenter` (20 is getpid there, writev on x86-64: never mix them).
+    /// `int $0x80` / `sysenter` (20 is getpid there, writev on x86-64: never mix them), `.x32`
+    /// for a `syscall` whose number has bit 30 (`__X32_SYSCALL_BIT`) set (`number` without it).
     public var arch: Arch
     /// How the number was found or why not (e.g. "imm", "xor", "stack slot", "from caller
     /// argument", "loaded from memory"), for listings.
@@ -60,6 +61,8 @@ public struct StaticObject: Codable, Sendable, Hashable {
     public var sites: [Int: [StaticSite]]
     /// Resolved i386 sites (`int $0x80`, `sysenter`) by i386 number.
     public var i386Sites: [Int: [StaticSite]]
+    /// Resolved x32 sites (`syscall` with bit 30 set) by number without that bit.
+    public var x32Sites: [Int: [StaticSite]]
     /// Sites (in charged functions) whose number could not be resolved.
     public var unresolved: [StaticSite]
     /// Functions of this object charged (reachable from the roots; all of them under
@@ -71,7 +74,7 @@ public struct StaticObject: Codable, Sendable, Hashable {
 
     public init(path: String, soname: String? = nil, buildID: String = "", stripped: Bool = false,
                 sites: [Int: [StaticSite]] = [:], i386Sites: [Int: [StaticSite]] = [:],
-                unresolved: [StaticSite] = [], functionsReachable: Int = 0, functionsTotal: Int = 0,
+                x32Sites: [Int: [StaticSite]] = [:], unresolved: [StaticSite] = [], functionsReachable: Int = 0, functionsTotal: Int = 0,
                 warnings: [String] = []) {
         self.path = path
         self.soname = soname
@@ -79,6 +82,7 @@ public struct StaticObject: Codable, Sendable, Hashable {
         self.stripped = stripped
         self.sites = sites
         self.i386Sites = i386Sites
+        self.x32Sites = x32Sites
         self.unresolved = unresolved
         self.functionsReachable = functionsReachable
         self.functionsTotal = functionsTotal
@@ -89,6 +93,8 @@ public struct StaticObject: Codable, Sendable, Hashable {
     public var syscalls: Set<Int> { Set(sites.keys) }
     /// i386 numbers with at least one charged site in this object.
     public var i386Syscalls: Set<Int> { Set(i386Sites.keys) }
+    /// x32 numbers (without bit 30) with at least one charged site in this object.
+    public var x32Syscalls: Set<Int> { Set(x32Sites.keys) }
 }
 
 /// How library code is charged to a binary.
@@ -103,7 +109,7 @@ public enum StaticMode: String, Codable, Sendable, Hashable, CaseIterable {
 public struct StaticAnalysis: Codable, Sendable, Hashable {
     /// Version of the analyser that produced this value; a cache entry or stored result with
     /// another version is recomputed (bump `StaticAnalysis.analyserVersion` when results change).
-    public static let analyserVersion = 1
+    public static let analyserVersion = 2
 
     /// The analysed target binaries, as given (absolute paths).
     public var targets: [String]
@@ -114,6 +120,8 @@ public struct StaticAnalysis: Codable, Sendable, Hashable {
     public var syscalls: Set<Int>
     /// Union of resolved i386 (`int $0x80` / `sysenter`) numbers, kept apart from `syscalls`.
     public var i386Syscalls: Set<Int>
+    /// Union of resolved x32 numbers (bit 30 cleared), kept apart as well.
+    public var x32Syscalls: Set<Int>
     /// Per target path: the x86-64 set charged to that target alone (its own reachable part).
     public var syscallsByTarget: [String: Set<Int>]
     /// Needed libraries (DT_NEEDED names) the loader search did not find; their code is not
@@ -132,6 +140,7 @@ public struct StaticAnalysis: Codable, Sendable, Hashable {
         self.objects = objects
         self.syscalls = objects.reduce(into: Set<Int>()) { $0.formUnion($1.syscalls) }
         self.i386Syscalls = objects.reduce(into: Set<Int>()) { $0.formUnion($1.i386Syscalls) }
+        self.x32Syscalls = objects.reduce(into: Set<Int>()) { $0.formUnion($1.x32Syscalls) }
         self.syscallsByTarget = syscallsByTarget
         self.missingLibraries = missingLibraries
         self.unresolvedCount = objects.reduce(0) { $0 + $1.unresolved.count }

@@ -183,7 +183,10 @@ struct FunctionCode {
         var steps = 0
         func value(_ v: Int64, _ s: State) -> Resolution {
             let n = v &+ s.addend
-            return n >= 0 && n < 1024 ? .number(Int(n)) : .unresolved("value \(n) is not a system call number")
+            if n >= 0 && n < 1024 { return .number(Int(n)) }
+            // x32 numbers carry bit 30 (kept in the number; the analyser files them apart).
+            if n & 0x4000_0000 != 0 && (n & ~0x4000_0000) >= 0 && (n & ~0x4000_0000) < 1024 { return .number(Int(n)) }
+            return .unresolved("value \(n) is not a system call number")
         }
         while let (pos, state) = work.popLast() {
             steps += 1

@@ -107,18 +107,22 @@ public struct StaticAnalyzer: Sendable {
         for (o, slot) in summaries.enumerated() {
             let s = slot.summary
             let c = charged[o]
-            var sites: [Int: [StaticSite]] = [:], i386: [Int: [StaticSite]] = [:]
+            var sites: [Int: [StaticSite]] = [:], i386: [Int: [StaticSite]] = [:], x32: [Int: [StaticSite]] = [:]
             var unresolved: [StaticSite] = []
             for site in c.sites.sorted(by: { $0.address < $1.address }) {
                 if let n = site.number {
-                    if site.arch == .x86_64 { sites[n, default: []].append(site) } else { i386[n, default: []].append(site) }
+                    switch site.arch {
+                    case .x86_64: sites[n, default: []].append(site)
+                    case .i386: i386[n, default: []].append(site)
+                    case .x32: x32[n, default: []].append(site)
+                    }
                 } else {
                     unresolved.append(site)
                 }
             }
             objects.append(StaticObject(
                 path: s.path, soname: s.soname, buildID: s.buildID, stripped: s.stripped, sites: sites,
-                i386Sites: i386, unresolved: unresolved, functionsReachable: c.functions.count,
+                i386Sites: i386, x32Sites: x32, unresolved: unresolved, functionsReachable: c.functions.count,
                 functionsTotal: s.functions.count, warnings: s.warnings + (extraWarnings[o] ?? [])))
         }
         return StaticAnalysis(targets: targets, mode: mode, objects: objects, syscallsByTarget: byTarget,
@@ -179,7 +183,8 @@ public struct StaticAnalyzer: Sendable {
                     if site.argument != nil && site.covered { continue }
                     var note = site.note
                     if site.argument != nil { note = (note ?? "") + "; some callers are not visible (address taken or exported)" }
-                    c.sites.insert(StaticSite(address: site.address, function: fn.name, kind: site.kind, number: site.number, note: note))
+                    let (number, arch) = Self.split(site.number, kind: site.kind)
+                    c.sites.insert(StaticSite(address: site.address, function: fn.name, kind: site.kind, number: number, arch: arch, note: note))
                 }
                 for call in fn.importCalls {
                     // Only when the import binds to a wrapper (its number comes from rdi).
@@ -187,13 +192,23 @@ public struct StaticAnalyzer: Sendable {
                     let isWrapper = definers.contains { d, g in summaries[d].summary.functions[g].sites.contains { $0.argument == 7 } }
                     guard isWrapper else { continue }
                     let name = summaries[o].summary.imports[call.importIndex].name
-                    c.sites.insert(StaticSite(address: call.address, function: fn.name, kind: .wrapperCall, number: call.number,
+                    let (number, arch) = Self.split(call.number, kind: .wrapperCall)
+                    c.sites.insert(StaticSite(address: call.address, function: fn.name, kind: .wrapperCall, number: number, arch: arch,
                                               note: call.note ?? "call to \(name)"))
                 }
             }
             result[o] = c
         }
         return result
+    }
+}
+
+extension StaticAnalyzer {
+    /// A found number and its table: x86-64 `syscall` / wrapper numbers with bit 30 are x32 ones.
+    static func split(_ number: Int?, kind: StaticSiteKind) -> (Int?, Arch?) {
+        guard let n = number else { return (nil, nil) }
+        if kind == .syscall || kind == .wrapperCall, n & SyscallTable.x32Bit != 0 { return (n & ~SyscallTable.x32Bit, .x32) }
+        return (n, nil)
     }
 }
 
