@@ -318,7 +318,7 @@ public final class Explorer {
         let items = FinalConfirmation.assignments(verdicts)
         while true {
             do {
-                return try FinalConfirmation.search(items) { try journal.passes($0, replicas: replicas) }
+                return try FinalConfirmation.search(items, verdicts: verdicts) { try journal.passes($0, replicas: replicas) }
             } catch let need as NeedsProbe {
                 if need.policy.count < items.count && phase != .culprits {
                     phase = .culprits

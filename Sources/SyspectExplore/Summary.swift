@@ -41,8 +41,11 @@ public struct ExplorationSummary: Sendable, Codable, Hashable {
             report = nil
             return
         }
-        report = try? FinalConfirmation.search(FinalConfirmation.assignments(verdicts)) {
-            try journal.passes($0, replicas: replicas)
-        }
+        let items = FinalConfirmation.assignments(verdicts)
+        let oracle = { (policy: ProbePolicy) throws -> Bool in try journal.passes(policy, replicas: replicas) }
+        // A finished exploration journaled before conflicts were resolved by switching modes
+        // has no switch probes: its search, replayed without switches, is what it ran.
+        report = (try? FinalConfirmation.search(items, verdicts: verdicts, passes: oracle))
+            ?? (finished ? try? FinalConfirmation.search(items, verdicts: [:], passes: oracle) : nil)
     }
 }

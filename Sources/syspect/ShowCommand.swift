@@ -134,12 +134,40 @@ enum MeasurementText {
         if report.finalPassed {
             return "final run: passed with all \(report.passingSet.count) stubs and fakes applied together\n"
         }
-        func list(_ items: [Assignment]) -> String {
-            items.map { "\($0.mode.rawValue) \(SyscallTable.displayName(of: $0.number))" }.joined(separator: " + ")
+        let required = report.dropped.count
+        var out = "final run: FAILED with all \(report.appliedCount) stubs and fakes applied together; "
+            + "\(count(report.conflicts.count, "conflict")) found, \(count(required, "call")) made required; "
+            + "passing set: \(report.passingSet.count) calls\n"
+        // Reports of older syspect versions have conflicts but no resolutions.
+        let resolutions = report.resolutions.isEmpty
+            ? zip(report.conflicts, report.dropped).map { ConflictResolution(conflict: $0, dropped: $1) } : report.resolutions
+        for resolution in resolutions { out += "  " + resolutionLine(resolution) + "\n" }
+        if required > 0 {
+            out += "  counted as required: \(report.dropped.map { SyscallTable.displayName(of: $0.number) }.joined(separator: ", "))\n"
         }
-        var out = "final run: FAILED with everything together; largest passing set: \(report.passingSet.count) calls\n"
-        for conflict in report.conflicts { out += "  conflict: \(list(conflict))\n" }
-        out += "  counted as required: \(report.dropped.map { SyscallTable.displayName(of: $0.number) }.joined(separator: ", "))\n"
         return out
     }
+
+    /// "culprits {fake getcwd, stub getdents64}: resolved by faking getdents64 instead of
+    /// stubbing it (either): 0 calls made required", or why a call was dropped.
+    static func resolutionLine(_ r: ConflictResolution) -> String {
+        func name(_ a: Assignment) -> String { SyscallTable.displayName(of: a.number) }
+        func list(_ items: [Assignment]) -> String { items.map { "\($0.mode.rawValue) \(name($0))" }.joined(separator: ", ") }
+        var out = "culprits {\(list(r.conflict))}: "
+        if !r.switched.isEmpty {
+            let how = r.switched.map { a in
+                a.mode == .fake ? "faking \(name(a)) instead of stubbing it" : "stubbing \(name(a)) instead of faking it"
+            }
+            out += "resolved by " + how.joined(separator: " and ") + " (either): 0 calls made required"
+            if !r.failedSwitches.isEmpty { out += " (failed first: " + r.failedSwitches.map(list).joined(separator: "; ") + ")" }
+            return out
+        }
+        guard let dropped = r.dropped else { return out + "unresolved" }
+        out += r.failedSwitches.isEmpty
+            ? "no member has another mode that passes alone"
+            : "no other modes pass together (tried " + r.failedSwitches.map(list).joined(separator: "; ") + ")"
+        return out + "; \(name(dropped)) made required (the highest call number of the conflict): 1 call made required"
+    }
+
+    private static func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
 }

@@ -150,11 +150,36 @@ final class ScriptedRunner: ProbeRunning, @unchecked Sendable {
             let result = try explorer(store, runner).run()
             #expect(!result.report.finalPassed)
             #expect(result.report.conflicts == [[Assignment(1, .stub), Assignment(2, .stub)]])
-            #expect(result.report.passingSet == [Assignment(0, .stub), Assignment(1, .stub), Assignment(3, .stub)])
-            #expect(result.probeVerdicts[2] == .either)
-            #expect(result.measurement.verdicts[2] == .required, "the dropped call is counted as required")
+            // 1 passes faked too (either): faking it instead resolves the conflict, nothing is lost.
+            #expect(result.report.resolutions.first?.switched == [Assignment(1, .fake)])
+            #expect(result.report.passingSet == [Assignment(0, .stub), Assignment(1, .fake), Assignment(2, .stub), Assignment(3, .stub)])
+            #expect(result.report.dropped.isEmpty)
+            #expect(result.probeVerdicts[1] == .either)
+            #expect(result.measurement.verdicts[1] == .fake, "the switched call keeps the mode that passed together")
+            #expect(result.measurement.verdicts[2] == .either)
             let summary = ExplorationSummary(result.exploration, probes: try store.probes(exploration: result.exploration.key))
             #expect(summary.report == result.report)
+        }
+    }
+
+    @Test func conflictNoModeResolvesCountsACallAsRequired() throws {
+        try withStore { store in
+            // 1 and 2 each pass stubbed or faked alone, never both interposed in any modes.
+            let runner = ScriptedRunner { request in
+                let p = request.policy
+                return p.stub.union(p.fake).isSuperset(of: [1, 2]) ? .fail : .pass
+            }
+            let result = try explorer(store, runner).run()
+            let resolution = try #require(result.report.resolutions.first)
+            #expect(resolution.failedSwitches.count == 3, "fake 1, fake 2, fake both: \(resolution.failedSwitches)")
+            #expect(resolution.dropped == Assignment(2, .stub))
+            #expect(result.report.passingSet == [Assignment(0, .stub), Assignment(1, .stub), Assignment(3, .stub)])
+            #expect(result.measurement.verdicts[2] == .required, "the dropped call is counted as required")
+            #expect(result.measurement.verdicts[1] == .either)
+            // Resumed with nothing left: the same report from the journal, no probe run.
+            let idle = ScriptedRunner { _ in .error }
+            #expect(try explorer(store, idle).run().report == result.report)
+            #expect(idle.ran.isEmpty)
         }
     }
 

@@ -105,7 +105,7 @@ import Testing
 
     @Test func finalRunThatPassesNeedsNoSearch() throws {
         var asked = 0
-        let report = try FinalConfirmation.search(assignments([1, 2, 3])) { _ in asked += 1; return true }
+        let report = try FinalConfirmation.search(assignments([1, 2, 3]), verdicts: [:]) { _ in asked += 1; return true }
         #expect(report.finalPassed)
         #expect(report.passingSet.count == 3)
         #expect(report.conflicts.isEmpty)
@@ -115,13 +115,16 @@ import Testing
     @Test func culpritSearchFindsEveryConflictAndTheLargestPassingSet() throws {
         // stub 3 + stub 8 together fail, and stub 5 + fake 6 together fail.
         let items = assignments([1, 2, 3, 4, 5, 7, 8]) + [Assignment(6, .fake)]
-        let report = try FinalConfirmation.search(items) { policy in
+        // No member has another passing mode: each conflict costs one call.
+        let verdicts = Dictionary(uniqueKeysWithValues: items.map { ($0.number, $0.mode == .stub ? Verdict.stub : .fake) })
+        let report = try FinalConfirmation.search(items, verdicts: verdicts) { policy in
             !(policy.stub.isSuperset(of: [3, 8]) || (policy.stub.contains(5) && policy.fake.contains(6)))
         }
         #expect(!report.finalPassed)
         #expect(Set(report.conflicts.map { Set($0) }) == [[Assignment(3, .stub), Assignment(8, .stub)],
                                                           [Assignment(5, .stub), Assignment(6, .fake)]])
         #expect(report.dropped.count == 2)
+        #expect(report.resolutions.allSatisfy { $0.failedSwitches.isEmpty && $0.switched.isEmpty && $0.dropped != nil })
         #expect(report.passingSet.count == items.count - 2)
         let confirmed = FinalConfirmation.confirmedVerdicts([3: .either, 8: .stub, 1: .stub], report: report)
         for dropped in report.dropped { #expect(confirmed[dropped.number] == .required || confirmed[dropped.number] == nil) }
@@ -137,7 +140,7 @@ import Testing
         var report: CulpritReport?
         while report == nil {
             do {
-                report = try FinalConfirmation.search(items) { try journal.passes($0, replicas: 1) }
+                report = try FinalConfirmation.search(items, verdicts: [:]) { try journal.passes($0, replicas: 1) }
             } catch let need as NeedsProbe {
                 journal.add(policy: need.policy.key, replica: 1, outcome: truth(need.policy) ? .pass : .fail)
                 rounds += 1
