@@ -75,12 +75,14 @@ enum Charts {
             children.append(el("text", [("class", "count"), ("x", fmt(x + 4)), ("y", fmt(y + 11))],
                                text: "\(run.tracedCount) traced, \(run.measurement.required.count) required"))
             y += 17
+            let origin = staticOrigin(run.measurement)
             for (label, set) in [("static binary", run.measurement.staticBinary), ("static sources", run.measurement.staticSources)] {
                 guard let set, !set.isEmpty else { continue }
                 let w = Double(set.count) * scale
-                children.append(el("rect", [("class", "seg static"), ("x", fmt(labelWidth)), ("y", fmt(y)), ("width", fmt(w)), ("height", "6")],
-                                   [el("title", text: "\(run.measurement.id): \(set.count) found by \(label) analysis")]))
-                children.append(el("text", [("class", "count small"), ("x", fmt(labelWidth + w + 4)), ("y", fmt(y + 6))], text: "\(label) \(set.count)"))
+                children.append(el("rect", [("class", "seg static" + (origin == "syspect" ? " static-syspect" : "")), ("data-static-source", origin),
+                                            ("x", fmt(labelWidth)), ("y", fmt(y)), ("width", fmt(w)), ("height", "6")],
+                                   [el("title", text: "\(run.measurement.id): \(set.count) found by \(label) analysis (\(origin))")]))
+                children.append(el("text", [("class", "count small"), ("x", fmt(labelWidth + w + 4)), ("y", fmt(y + 6))], text: "\(label) \(set.count) (\(origin))"))
                 y += 9
             }
             children.append(el("text", [("class", "runlabel"), ("x", fmt(labelWidth - 6)), ("y", fmt(rowTop + 11))], text: run.measurement.id))
@@ -91,6 +93,12 @@ enum Charts {
             ("class", "bars"), ("role", "img"), ("aria-label", "Traced system calls per application by verdict"),
             ("width", fmt(width)), ("height", fmt(y)), ("viewBox", "0 0 \(fmt(width)) \(fmt(y))"),
         ], children)
+    }
+
+    /// Who computed a run's static sets: "syspect" (its own analysis, stored by `explore`) or
+    /// "loupedb" (the published static_binary / static_sources files, other tools' analyses).
+    static func staticOrigin(_ m: Measurement) -> String {
+        m.source == "syspect" ? "syspect" : m.source.hasPrefix("loupedb:") ? "loupedb" : m.source
     }
 
     static func verdict(_ status: BoxStatus) -> Verdict? {

@@ -56,7 +56,12 @@ public enum HTMLReport {
                 el("li", [], [
                     el("svg", [("class", "swatch"), ("width", "14"), ("height", "14"), ("aria-hidden", "true")],
                        [el("rect", [("class", "seg static"), ("x", "1"), ("y", "4"), ("width", "12"), ("height", "6")])]),
-                    .text("static analysis (upper bound)"),
+                    .text("static analysis (upper bound) from loupedb"),
+                ]),
+                el("li", [], [
+                    el("svg", [("class", "swatch"), ("width", "14"), ("height", "14"), ("aria-hidden", "true")],
+                       [el("rect", [("class", "seg static static-syspect"), ("x", "1"), ("y", "4"), ("width", "12"), ("height", "6")])]),
+                    .text("static analysis by syspect (this machine's binaries and libraries)"),
                 ]),
             ]),
         ])
@@ -124,7 +129,7 @@ public enum HTMLReport {
 
     static func planSection(_ plan: PlanFigure?) -> Markup? {
         guard let plan, !plan.curves.isEmpty else { return nil }
-        let classes = ["c-ours", "c-greedy", "c-naive", "c-other"]
+        let classes = ["c-ours", "c-greedy", "c-naive", "c-other", "c-static"]
         let series = plan.curves.enumerated().map { index, curve in
             Charts.Series(label: curve.label, cssClass: classes[min(index, classes.count - 1)],
                           points: curve.points.map { (Double($0.syscalls), Double($0.apps)) }, steps: true)
@@ -184,7 +189,7 @@ public enum HTMLReport {
         figure.gridfig{margin:0}figcaption{font-size:.9em;margin-bottom:2px}.runsource{color:var(--muted);font-size:.85em}
         .box{stroke:#fff;stroke-width:.5}.s-untraced{fill:var(--untraced);stroke:#ccc}.s-untraced.static-only{fill:#BDBDBD;stroke:#999}
         .s-required{fill:var(--required)}.s-stub{fill:var(--stub)}.s-fake{fill:var(--fake)}.s-either{fill:var(--either)}.s-traced{fill:var(--traced)}
-        .static{fill:#888}
+        .static{fill:#888}.static-syspect{fill:#444}
         svg text{font-family:inherit;fill:var(--ink)}
         .rowlabel,.runlabel,.ticklabel.end{text-anchor:end}.rowlabel{font-size:8px;fill:var(--muted)}
         .runlabel{font-size:11px}.count{font-size:10px;fill:var(--muted)}.count.small{font-size:8px}
@@ -193,7 +198,7 @@ public enum HTMLReport {
         .plotarea{fill:#fafafa;stroke:#bbb}.gridline{stroke:#e4e4e4}
         .series{fill:none;stroke-width:2.2}
         .c-required,.c-ours{stroke:var(--required)}.c-traced{stroke:var(--stub);stroke-dasharray:6 3}
-        .c-greedy{stroke:var(--stub);stroke-dasharray:6 3}.c-naive{stroke:#555;stroke-dasharray:2 3}.c-other{stroke:var(--traced);stroke-dasharray:8 2 2 2}
+        .c-greedy{stroke:var(--stub);stroke-dasharray:6 3}.c-naive{stroke:#555;stroke-dasharray:2 3}.c-other{stroke:var(--traced);stroke-dasharray:8 2 2 2}.c-static{stroke:#444;stroke-dasharray:1 2}
         table{border-collapse:collapse;font-size:.9em;margin:6px 0}th,td{border:1px solid #ddd;padding:3px 8px;text-align:left}
         th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums}
         .tag{padding:0 6px;border-radius:3px;color:#fff}.tag.s-fake{color:#000}

@@ -12,24 +12,32 @@ public enum ReportBuilder {
     /// Figure 2 for one OS: our plan (search), the paper's greedy rule (same semantics), the
     /// naive plan that may neither stub nor fake (every traced call counts as required), and, for
     /// reference, the original tool's plan (swapped stub/fake, conflicts dropped: optimistic).
-    public static func planFigure(targets: [PlanTarget], os: OSSupport, workload: WorkloadSelection, costs: SyscallCosts = .uniform) throws(PlanInputError) -> PlanFigure {
+    /// With `staticSets` (per app, `StaticSet.byApp`), also the static baseline: every call
+    /// static analysis finds implemented, over the apps that have a static set (the label says
+    /// how many, and whose analysis).
+    public static func planFigure(targets: [PlanTarget], os: OSSupport, workload: WorkloadSelection, costs: SyscallCosts = .uniform,
+                                  staticSets: [String: StaticSet] = [:]) throws(PlanInputError) -> PlanFigure {
         let ours = try Planner.plan(targets: targets, os: os, workload: workload, costs: costs, strategy: .search)
         let greedy = try Planner.plan(targets: targets, os: os, workload: workload, costs: costs, strategy: .greedy)
-        let naiveTargets = targets.map { target in
-            PlanTarget(app: target.app, workloads: target.workloads, verdicts: target.verdicts.mapValues { _ in .required })
-        }
-        let naive = try Planner.plan(targets: naiveTargets, os: os, workload: workload, costs: costs, strategy: .search)
+        let naive = try Planner.plan(targets: PlanBaseline.naive.targets(targets).targets, os: os, workload: workload, costs: costs, strategy: .search)
         let original = try Planner.compare(targets: targets, os: os, costs: costs)
         let broken = original.originalBrokenClaims.count
-        return PlanFigure(
-            os: os.name, appCount: targets.count, initialApps: ours.steps.first?.supportedCount ?? 0,
-            curves: [
-                curve(ours, label: "syspect plan (stub/fake)"),
-                curve(greedy, label: "paper's greedy rule (stub/fake)"),
-                curve(naive, label: "naive: no stub, no fake"),
-                PlanCurve(label: "original tool's plan" + (broken > 0 ? " (\(broken) claimed apps fail)" : ""),
-                          points: original.original.enumerated().map { PlanPoint(syscalls: Int($0.element.rounded()), apps: $0.offset) }),
-            ])
+        var curves = [
+            curve(ours, label: "syspect plan (stub/fake)"),
+            curve(greedy, label: "paper's greedy rule (stub/fake)"),
+            curve(naive, label: "naive: no stub, no fake"),
+            PlanCurve(label: "original tool's plan" + (broken > 0 ? " (\(broken) claimed apps fail)" : ""),
+                      points: original.original.enumerated().map { PlanPoint(syscalls: Int($0.element.rounded()), apps: $0.offset) }),
+        ]
+        let staticBaseline = PlanBaseline.static.targets(targets, staticSets: staticSets)
+        if !staticBaseline.targets.isEmpty {
+            let plan = try Planner.plan(targets: staticBaseline.targets, os: os, workload: workload, costs: costs, strategy: .search)
+            let own = staticBaseline.sources.values.filter { $0.source == .syspect }.count
+            let whose = own == 0 ? "loupedb" : own == staticBaseline.targets.count ? "syspect" : "syspect \(own), loupedb \(staticBaseline.targets.count - own)"
+            let coverage = staticBaseline.withoutStaticSet.isEmpty ? "" : ", \(staticBaseline.targets.count) of \(targets.count) apps"
+            curves.append(curve(plan, label: "static analysis: implement all it finds (\(whose)\(coverage))"))
+        }
+        return PlanFigure(os: os.name, appCount: targets.count, initialApps: ours.steps.first?.supportedCount ?? 0, curves: curves)
     }
 
     /// The C skeleton for `plan`: every stub and fake in force after the last step, and the

@@ -46,16 +46,30 @@ struct PlanCommand: ParsableCommand {
     @Flag(help: "Count stubs and fakes whose performance or resource impact was flagged (`explore --impact`, in --db) as not working (docs/impact.md).")
     var strictImpact = false
 
+    @Option(help: ArgumentHelp(
+        "Plan a reference curve of the paper's Figure 2 instead of syspect's stub/fake plan: naive (every traced call implemented) or static (every call static binary analysis finds implemented: syspect's own analysis from the results database where stored, else loupedb's static_binary.csv; the output says which).",
+        valueName: "naive|static"))
+    var baseline: PlanBaseline?
+
     func run() throws {
         try DataOptions.reportingFailures(command: "plan") {
             var dataset = try data.dataset()
             if strictImpact { dataset.measurements = try strictImpactMeasurements(dataset.measurements) }
             let osList = try data.osSupport(os, in: dataset)
             let weights = try costs.map { path in try SyscallCosts.parse(text: try DataOptions.readText(path), source: path) } ?? .uniform
-            let targets = try data.targets(dataset)
+            var targets = try data.targets(dataset)
+            var baselineTargets: BaselineTargets?
+            if let baseline {
+                let planned = baseline.targets(targets, staticSets: baseline == .static ? try staticSets(dataset, apps: targets.map(\.app)) : [:])
+                guard !planned.targets.isEmpty else {
+                    throw CommandFailure("no selected application has a static analysis (\(planned.withoutStaticSet.joined(separator: ", "))); "
+                        + "run `syspect explore SPEC` for them (it stores syspect's static analysis) or choose --apps with loupedb static_binary data")
+                }
+                (targets, baselineTargets) = (planned.targets, planned)
+            }
             let plan = try Planner.plan(targets: targets, os: osList, workload: data.workload, costs: weights)
             let comparison = compareGreedy ? try Planner.compare(targets: targets, os: osList, costs: weights) : nil
-            print(render(plan, comparison: comparison, weighted: costs != nil), terminator: "")
+            print(render(plan, comparison: comparison, weighted: costs != nil, baseline: baselineTargets), terminator: "")
             if features { print(try featureAdvice(plan), terminator: "") }
         }
     }
@@ -75,16 +89,30 @@ struct PlanCommand: ParsableCommand {
         return out
     }
 
-    private func render(_ plan: SupportPlan, comparison: PlanComparison?, weighted: Bool) -> String {
+    /// Per app, the static set of the static baseline (`StaticSet.byApp`): syspect's own from the
+    /// results database where it has one, else loupedb's `static_binary.csv`.
+    private func staticSets(_ dataset: LoupedbDataset, apps: [String]) throws -> [String: StaticSet] {
+        var measurements = try data.measurements(dataset)
+        var details: [String: String] = [:]
+        if let database = try StaticText.existingStore(store) {
+            let ours = try database.measurements(apps: apps, kind: nil).filter { $0.source == "syspect" && $0.staticBinary != nil }
+            measurements += ours
+            for app in Set(ours.map(\.app)) { details[app] = try StaticText.detail(database, app: app) }
+        }
+        return StaticSet.byApp(measurements.filter { apps.contains($0.app) }, workload: data.workload, details: details)
+    }
+
+    private func render(_ plan: SupportPlan, comparison: PlanComparison?, weighted: Bool, baseline: BaselineTargets?) -> String {
         let format = data.format
+        let notes = baseline.map { PlanRendering.notes($0).joined(separator: "\n") + "\n" } ?? ""
         switch format {
         case .json:
-            return DataOptions.json(PlanDocument(plan: plan, comparison: comparison))
+            return DataOptions.json(PlanDocument(plan: plan, comparison: comparison, baseline: baseline.map(BaselineDocument.init)))
         case .csv:
             return PlanRendering.grid(plan, costs: weighted).render(.csv)
                 + (comparison.map { "\n" + PlanRendering.grid($0).render(.csv) } ?? "")
         case .table, .markdown:
-            var out = PlanRendering.summary(plan) + "\n\n" + PlanRendering.grid(plan, costs: weighted).render(format)
+            var out = PlanRendering.summary(plan) + "\n" + notes + "\n" + PlanRendering.grid(plan, costs: weighted).render(format)
             let notes = PlanRendering.reasons(plan, all: reasons)
             if !notes.isEmpty { out += "\n" + (reasons ? "Reasons:" : "Conflicts and changed decisions:") + "\n" + notes.map { "  " + $0 }.joined(separator: "\n") + "\n" }
             if let comparison {
@@ -99,7 +127,26 @@ struct PlanCommand: ParsableCommand {
 struct PlanDocument: Encodable {
     var plan: SupportPlan
     var comparison: PlanComparison?
+    /// With `--baseline`: which analysis, and where each app's static set came from.
+    var baseline: BaselineDocument?
 }
+
+/// `--baseline` in the JSON plan: the baseline's notes without the (large) derived targets.
+struct BaselineDocument: Encodable {
+    var baseline: PlanBaseline
+    var staticSets: [String: StaticSet]
+    var withoutStaticSet: [String]
+    var tracedOutsideStatic: [String: [Int]]
+
+    init(_ b: BaselineTargets) {
+        baseline = b.baseline
+        staticSets = b.sources
+        withoutStaticSet = b.withoutStaticSet
+        tracedOutsideStatic = b.tracedOutsideStatic
+    }
+}
+
+extension PlanBaseline: ExpressibleByArgument {}
 
 extension TextFormat: ExpressibleByArgument {}
 

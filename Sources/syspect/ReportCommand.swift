@@ -46,7 +46,9 @@ struct ReportCommand: ParsableCommand {
             var plan: PlanFigure?
             if os.lowercased() != "none" {
                 let support = try data.osSupport(os, in: dataset)
-                plan = try ReportBuilder.planFigure(targets: targets, os: support, workload: data.workload)
+                // The static baseline curve: syspect's own static sets where stored, else loupedb's.
+                let staticSets = StaticSet.byApp(measurements.filter { chosen.contains($0.app) }, workload: data.workload)
+                plan = try ReportBuilder.planFigure(targets: targets, os: support, workload: data.workload, staticSets: staticSets)
             }
             let input = ReportInput(
                 title: title, sourceNote: sourceNote(data: data, store: store),
