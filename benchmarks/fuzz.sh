@@ -50,7 +50,8 @@ for t in "${targets[@]}"; do
   log=.build-fuzz/fuzz-$t.log
   start=$(date +%s)
   # New inputs go to the first folder (the work corpus); the committed corpus is only read.
-  SYSPECT_FUZZ_TARGET=$t "$fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  # Swift's backtracer would take the crash signal from libFuzzer, which then saves no input.
+  SWIFT_BACKTRACE=enable=no SYSPECT_FUZZ_TARGET=$t "$fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
     -max_len=16384 -print_final_stats=1 -artifact_prefix="$artifacts/" \
     "$work" "Tests/Fuzz/corpus/$t" >"$log" 2>&1 || true
   took=$(( $(date +%s) - start ))

@@ -45,10 +45,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
                 _ = try AppSpec.parse(text: text, file: fileName, directory: "/nonexistent/syspect-fuzz")
                 return nil
             } catch {
-                // Only a document that is empty (or only comments) has no line to point at.
-                let empty = text.split(whereSeparator: \.isNewline).allSatisfy {
-                    $0.trimmingCharacters(in: .whitespaces).isEmpty || $0.trimmingCharacters(in: .whitespaces).hasPrefix("#")
-                }
+                // Only a stream without a document (nothing, comments, directives, a byte-order
+                // mark; found by libFuzzer) has no line to point at.
+                let empty = error.line == nil && error.message.hasPrefix("the spec file is empty")
                 return try checked(error.description, line: error.line, lineRequired: !empty, lines: Self.lineCount(text))
             }
         case .osList:
