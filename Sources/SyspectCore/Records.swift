@@ -182,6 +182,26 @@ public protocol ResultStore: AnyObject {
     func saveStatic(_ record: ExplorationStatic) throws
     /// The static analysis stored with an exploration, nil when none was.
     func staticAnalysis(exploration key: String) throws -> ExplorationStatic?
+
+    /// Takes the exclusive right to run exploration `key` on this database, held until the
+    /// claim is released (or deinitialised, or the process ends). Throws when another run holds
+    /// it (docs/store.md, "Two explores at once"). The default claims nothing.
+    func claimExploration(key: String) throws -> any ExplorationClaim
+}
+
+/// The run lock of one exploration (see `ResultStore.claimExploration`).
+public protocol ExplorationClaim: AnyObject {
+    /// Gives the lock back (again: nothing).
+    func release()
+}
+
+extension ResultStore {
+    public func claimExploration(key: String) throws -> any ExplorationClaim { UnlockedClaim() }
+}
+
+/// The claim of a store without run locks.
+private final class UnlockedClaim: ExplorationClaim {
+    func release() {}
 }
 
 /// What an impact comparison measures (docs/impact.md).

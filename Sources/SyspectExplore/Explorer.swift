@@ -188,6 +188,9 @@ public final class Explorer {
     public func run(events: @escaping (ExploreEvent) -> Void = { _ in }) throws -> ExploreResult {
         self.events = events
         sessionStart = Date()
+        // One run per exploration and database at a time: a second is refused (docs/store.md).
+        let claim = try store.claimExploration(key: key)
+        defer { claim.release() }
         try store.beginExploration(exploration)
         if let stored = try store.exploration(key: key) { exploration = stored }
         exploration.strategy = options.strategy.rawValue

@@ -6,9 +6,11 @@ import SyspectStore
 /// The results store on a PostgreSQL server: the same schema, migrations and version table
 /// (`grdb_migrations`) as `SQLiteStore`, for a team sharing one database.
 ///
-/// URL: `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require&schema=NAME]`
-/// (port 5432, database = user, no TLS, schema `public` by default). With `schema=NAME` the
-/// tables live in that schema, created on first use.
+/// URL: `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require&schema=NAME&reconnect=SECONDS]`
+/// (port 5432, database = user, no TLS, schema `public`, reconnect 60 by default). With
+/// `schema=NAME` the tables live in that schema, created on first use. `reconnect`: how long a
+/// lost connection is tried again before the store fails (`StoreError.connectionLost`); 0 fails
+/// at the first loss.
 ///
 /// postgres-nio is asynchronous; this store is synchronous (the `ResultStore` protocol). It
 /// uses one connection and the EventLoopFuture API, waiting on the *calling* thread, which is
@@ -26,19 +28,24 @@ public final class PostgresStore: SQLResultStore, ManagedStore, @unchecked Senda
         let target = try PostgresTarget(url: url)
         connection = try PostgresConnectionDatabase(target: target)
         super.init(database: connection)
+        let migrationLock = SQLValue.integer(PostgresConnectionDatabase.lockKey(schema: target.schema ?? "public", name: "migrate"))
         if let schema = target.schema {
             try connection.write { db in
+                try db.execute("SELECT pg_advisory_xact_lock(?)", [migrationLock])
                 try db.execute("CREATE SCHEMA IF NOT EXISTS \(quoteIdentifier(schema))", [])
             }
             try connection.setSearchPath(schema)
         }
-        try migrate()
+        try migrate(lock: migrationLock)
     }
 
-    /// Applies the migrations this database lacks, in one transaction that holds an exclusive
-    /// lock on the version table (two syspects starting together migrate once).
-    private func migrate() throws {
+    /// Applies the migrations this database lacks, in one transaction that first takes an
+    /// advisory lock of the schema (`CREATE TABLE IF NOT EXISTS` is not safe against a
+    /// concurrent one), then an exclusive lock on the version table: two syspects starting
+    /// together on a new database migrate it once, and neither fails.
+    private func migrate(lock: SQLValue) throws {
         try connection.write { db in
+            try db.execute("SELECT pg_advisory_xact_lock(?)", [lock])
             try db.execute("CREATE TABLE IF NOT EXISTS \(StoreSchema.versionTable) (identifier TEXT NOT NULL PRIMARY KEY)", [])
             try db.execute("LOCK TABLE \(StoreSchema.versionTable) IN EXCLUSIVE MODE", [])
             let applied = Set(try db.query("SELECT identifier FROM \(StoreSchema.versionTable)", []).map {
@@ -56,6 +63,9 @@ public final class PostgresStore: SQLResultStore, ManagedStore, @unchecked Senda
     public func info() throws -> StoreInfo {
         try storeInfo(backend: "postgres", location: location)
     }
+
+    /// Connections made so far: 1, plus one per reconnection after a loss.
+    public var connectionCount: Int { connection.connections }
 
     /// Closes the connection (also done when the store is released).
     public func close() { connection.close() }
@@ -75,6 +85,10 @@ struct PostgresTarget: Sendable {
     var database: String
     var tls: TLSMode
     var schema: String?
+    /// Seconds a lost connection is tried again (`reconnect=`; default 60).
+    var reconnectSeconds: Double
+
+    static let defaultReconnectSeconds = 60.0
 
     enum TLSMode: String { case disable, prefer, require }
 
@@ -98,8 +112,8 @@ struct PostgresTarget: Sendable {
         let path = parts.path.hasPrefix("/") ? String(parts.path.dropFirst()) : parts.path
         database = path.isEmpty ? user : (path.removingPercentEncoding ?? path)
         let query = Dictionary((parts.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { $1 })
-        for name in query.keys where name != "sslmode" && name != "schema" {
-            throw StoreError.invalidLocation(shown, reason: "unknown URL parameter '\(name)' (known: sslmode, schema)")
+        for name in query.keys where !["sslmode", "schema", "reconnect"].contains(name) {
+            throw StoreError.invalidLocation(shown, reason: "unknown URL parameter '\(name)' (known: sslmode, schema, reconnect)")
         }
         if let mode = query["sslmode"] {
             guard let m = TLSMode(rawValue: mode) else {
@@ -110,6 +124,14 @@ struct PostgresTarget: Sendable {
             tls = .disable
         }
         schema = query["schema"].flatMap { $0.isEmpty ? nil : $0 }
+        if let text = query["reconnect"] {
+            guard let seconds = Double(text), seconds >= 0, seconds <= 86_400 else {
+                throw StoreError.invalidLocation(shown, reason: "reconnect must be a number of seconds from 0 to 86400, not '\(text)'")
+            }
+            reconnectSeconds = seconds
+        } else {
+            reconnectSeconds = Self.defaultReconnectSeconds
+        }
     }
 
     func configuration() throws -> PostgresConnection.Configuration {

@@ -119,4 +119,10 @@ public protocol SQLDatabase: AnyObject, Sendable {
     func write<T>(_ body: (any SQLExecutor) throws -> T) throws -> T
     /// Runs `body` against a consistent snapshot.
     func read<T>(_ body: (any SQLExecutor) throws -> T) throws -> T
+    /// Takes the exclusive lock `name` (one per exploration key): held until `unlock(name)`, the
+    /// store's end or the process's end (a killed process never leaves it behind). Returns nil
+    /// when taken, else who holds it ("pid 123 on host a", …). Locks are per database (per schema
+    /// on PostgreSQL) and exclude other stores of the same process too.
+    func tryLock(_ name: String) throws -> String?
+    func unlock(_ name: String)
 }

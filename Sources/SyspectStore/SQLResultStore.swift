@@ -352,6 +352,16 @@ open class SQLResultStore: ResultStore, @unchecked Sendable {
         }
     }
 
+    // MARK: - Run locks
+
+    /// The run lock of exploration `key` (`SQLDatabase.tryLock`); throws
+    /// `StoreError.explorationRunning` naming the holder when another run has it.
+    public func claimExploration(key: String) throws -> any ExplorationClaim {
+        let name = "explore " + key
+        if let holder = try database.tryLock(name) { throw StoreError.explorationRunning(key: key, holder: holder) }
+        return DatabaseClaim(database: database, name: name)
+    }
+
     // MARK: - Administration
 
     /// Backend, location, schema version and row counts, for `syspect db info`.
@@ -378,6 +388,29 @@ open class SQLResultStore: ResultStore, @unchecked Sendable {
                 measurements: try row.int(0), apps: try row.int(1), verdicts: try row.int(2),
                 explorations: try row.int(3), probes: try row.int(4))
         }
+    }
+}
+
+/// A held `SQLDatabase` lock, given back once.
+private final class DatabaseClaim: ExplorationClaim, @unchecked Sendable {
+    private let database: any SQLDatabase
+    private let name: String
+    private let released = NSLock()
+    private var done = false
+
+    init(database: any SQLDatabase, name: String) {
+        self.database = database
+        self.name = name
+    }
+
+    deinit { release() }
+
+    func release() {
+        let first = released.withLock { () -> Bool in
+            defer { done = true }
+            return !done
+        }
+        if first { database.unlock(name) }
     }
 }
 

@@ -35,32 +35,31 @@ public final class SQLiteStore: SQLResultStore, ManagedStore, @unchecked Sendabl
         try Self.migrate(pool, path: path)
     }
 
-    /// The migrator built from `StoreSchema.migrations`, the single list of schema steps.
-    static var migrator: DatabaseMigrator {
-        var migrator = DatabaseMigrator()
-        for migration in StoreSchema.migrations {
-            migrator.registerMigration(migration.identifier) { db in
-                for sql in migration.statements(for: .sqlite) { try db.execute(sql: sql) }
-            }
-        }
-        return migrator
-    }
-
+    /// Checks the file is a syspect database and applies the migrations of
+    /// `StoreSchema.migrations` it lacks, marking it with the application id, all in ONE
+    /// immediate transaction: two processes opening a new file at once wait for each other
+    /// (busy timeout) and migrate it once; none ever sees it half-migrated.
     private static func migrate(_ pool: DatabasePool, path: String) throws {
         do {
-            let marked = try pool.write { db in
-                let applicationID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
-                let hasTables = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM sqlite_master)") ?? false
-                if hasTables && applicationID != StoreSchema.sqliteApplicationID {
-                    throw StoreError.notASyspectDatabase(path: path, reason: "it holds tables of another program")
-                }
-                _ = try StoreSchema.version(ofApplied: migrator.appliedIdentifiers(db), location: path)
-                return applicationID == StoreSchema.sqliteApplicationID
-            }
-            try migrator.migrate(pool)
-            if !marked {
-                try pool.writeWithoutTransaction { db in
-                    try db.execute(sql: "PRAGMA application_id = \(StoreSchema.sqliteApplicationID)")
+            try pool.writeWithoutTransaction { db in
+                try db.inTransaction(.immediate) {
+                    let applicationID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+                    let hasTables = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM sqlite_master)") ?? false
+                    if hasTables && applicationID != StoreSchema.sqliteApplicationID {
+                        throw StoreError.notASyspectDatabase(path: path, reason: "it holds tables of another program")
+                    }
+                    try db.execute(sql: "CREATE TABLE IF NOT EXISTS \(StoreSchema.versionTable) (identifier TEXT NOT NULL PRIMARY KEY)")
+                    let applied = Set(try String.fetchAll(db, sql: "SELECT identifier FROM \(StoreSchema.versionTable)"))
+                    _ = try StoreSchema.version(ofApplied: applied, location: path)
+                    for migration in StoreSchema.migrations where !applied.contains(migration.identifier) {
+                        for sql in migration.statements(for: .sqlite) { try db.execute(sql: sql) }
+                        try db.execute(sql: "INSERT INTO \(StoreSchema.versionTable) (identifier) VALUES (?)",
+                                       arguments: [migration.identifier])
+                    }
+                    if applicationID != StoreSchema.sqliteApplicationID {
+                        try db.execute(sql: "PRAGMA application_id = \(StoreSchema.sqliteApplicationID)")
+                    }
+                    return .commit
                 }
             }
         } catch let error as StoreError {
@@ -80,9 +79,16 @@ public final class SQLiteStore: SQLResultStore, ManagedStore, @unchecked Sendabl
 /// `SQLDatabase` over a GRDB `DatabasePool`.
 final class GRDBDatabase: SQLDatabase {
     let pool: DatabasePool
+    private let locks: FileLocks
     var dialect: SQLDialect { .sqlite }
 
-    init(_ pool: DatabasePool) { self.pool = pool }
+    init(_ pool: DatabasePool) {
+        self.pool = pool
+        locks = FileLocks(databasePath: pool.path)
+    }
+
+    func tryLock(_ name: String) throws -> String? { try locks.tryLock(name) }
+    func unlock(_ name: String) { locks.unlock(name) }
 
     func write<T>(_ body: (any SQLExecutor) throws -> T) throws -> T {
         try Self.mappingErrors { try pool.write { db in try body(GRDBExecutor(db: db)) } }

@@ -18,6 +18,12 @@ public enum StoreError: Error, Sendable, Equatable {
     case unreachable(host: String, port: Int, reason: String)
     /// The PostgreSQL server refused the login or the database.
     case rejected(host: String, port: Int, reason: String)
+    /// The connection to PostgreSQL was lost mid-run and no new one could be made within
+    /// `seconds` (the URL's `reconnect`). Everything committed before is kept.
+    case connectionLost(host: String, port: Int, seconds: Int, reason: String)
+    /// Another explore of the same exploration key holds its run lock on this database;
+    /// `holder` says who (host and pid when known).
+    case explorationRunning(key: String, holder: String)
     /// `--db postgres://…` given to a syspect built without PostgreSQL support.
     case postgresUnavailable
     /// `updateExploration` or `record` named an exploration that was never begun.
@@ -47,6 +53,10 @@ extension StoreError: CustomStringConvertible, LocalizedError {
             return "cannot reach PostgreSQL at \(host):\(port) (\(reason)): check that the server runs and accepts TCP connections there, and the host and port in --db"
         case let .rejected(host, port, reason):
             return "PostgreSQL at \(host):\(port) refused the connection: \(reason): check the user, password and database name in --db"
+        case let .connectionLost(host, port, seconds, reason):
+            return "lost the connection to PostgreSQL at \(host):\(port) and it did not come back within \(seconds) s (\(reason)): everything written before is kept; run the same command again once the server is back"
+        case let .explorationRunning(key, holder):
+            return "another syspect explore of \(key) is running on this database (\(holder)): wait for it to finish and run again (its probes are reused), or stop it first (it resumes from its journal)"
         case .postgresUnavailable:
             return "this syspect was built without PostgreSQL support: use an SQLite path with --db"
         case let .unknownExploration(key):

@@ -23,7 +23,10 @@ struct ExploreCommand: ParsableCommand {
             resume); 2 bad spec file; 3 the workload fails or is flaky \
             without interposition, or a target never runs; 4 probes cannot be launched \
             (ptrace/seccomp/namespaces not permitted, command not found); 5 --impact could not \
-            run (verdicts stored; see docs/impact.md); 1 database error; 64 usage error.
+            run (verdicts stored; see docs/impact.md); 6 the PostgreSQL database cannot be \
+            reached, or went away and did not come back within its reconnect time (journaled \
+            probes are kept: run again to resume); 7 another explore of the same spec is running \
+            on this database; 1 other database error; 64 usage error.
             """)
 
     @Argument(help: ArgumentHelp("The application spec file (YAML).", valueName: "SPEC"))
@@ -71,6 +74,17 @@ struct ExploreCommand: ParsableCommand {
         static let badSpec: Int32 = 2
         static let badWorkload: Int32 = 3
         static let cannotProbe: Int32 = 4
+        static let databaseGone: Int32 = 6
+        static let alreadyRunning: Int32 = 7
+    }
+
+    /// The status of a store error that has its own: 6 unreachable or lost, 7 run lock held.
+    static func status(of error: StoreError) -> Int32? {
+        switch error {
+        case .unreachable, .connectionLost: return Status.databaseGone
+        case .explorationRunning: return Status.alreadyRunning
+        default: return nil
+        }
     }
 
     func validate() throws {
@@ -87,7 +101,12 @@ struct ExploreCommand: ParsableCommand {
         } catch {
             fail(error.description, status: Status.badSpec)
         }
-        let database = try store.openStore()
+        let database: any ManagedStore
+        do {
+            database = try store.openStore()
+        } catch let error as StoreError where Self.status(of: error) != nil {
+            fail(error.description, status: Self.status(of: error)!)
+        }
         var options = ExploreOptions(jobs: jobs, replicas: replicas, strategy: strategy, workDirectory: workDir)
         (options.features, options.files, options.fakeValues) = (features, files, fakeValues)
         if !noStatic { options.staticAnalyzer = MachineStaticAnalyzer() }
@@ -106,6 +125,9 @@ struct ExploreCommand: ParsableCommand {
             case .probeCannotRun, .workDirectoryUnderTmp: fail(error.description, status: Status.cannotProbe)
             default: fail(error.description, status: Status.badWorkload)
             }
+        } catch let error as StoreError where Self.status(of: error) != nil {
+            progress.finish()
+            fail(error.description, status: Self.status(of: error)!)
         }
         progress.finish()
         let summary = ExplorationSummary(result.exploration, probes: try database.probes(exploration: result.exploration.key))
