@@ -110,8 +110,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
                 return nil
             } catch {
                 let message = "\(fileName): \(error)"
-                return try checked(message, line: leadingLine(String(message.dropFirst(fileName.count + 2)), prefix: "line "),
-                                   lineRequired: false, lines: Self.lineCount(text))
+                // A syntax error says "(line N: …)"; a wrong value names its key path instead.
+                let line = message.range(of: "(line ").flatMap { Int(message[$0.upperBound...].prefix { $0.isASCII && $0.isNumber }) }
+                return try checked(message, line: line, lineRequired: false, lines: Self.lineCount(text))
             }
         }
     }
@@ -139,11 +140,10 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// A rejection longer than this (besides the file name) is not "a clear error".
     public static let maxMessage = 500
 
-    /// The line of "FILE:N: …" (or, with `prefix`, of "line N: …"), if the message starts so.
-    func leadingLine(_ message: String, prefix: String? = nil) -> Int? {
-        let rest = prefix.map { message.hasPrefix($0) ? String(message.dropFirst($0.count)) : "" }
-            ?? (message.hasPrefix(fileName + ":") ? String(message.dropFirst(fileName.count + 1)) : "")
-        return Int(rest.prefix { $0.isASCII && $0.isNumber })
+    /// The line of "FILE:N: …", if the message starts so.
+    func leadingLine(_ message: String) -> Int? {
+        guard message.hasPrefix(fileName + ":") else { return nil }
+        return Int(message.dropFirst(fileName.count + 1).prefix { $0.isASCII && $0.isNumber })
     }
 
     /// Lines of `text` counting every line break a parser may count (LF, CR, CRLF, NEL, LS, PS,
