@@ -138,8 +138,9 @@ struct LaunchPlan: @unchecked Sendable {
 
     /// ptrace census: trap everything (the tracer counts and applies the policy). eBPF census:
     /// trap what the tracer counts (exec, i386, x32, numbers beyond the programs' table) or
-    /// interposes (a call the kernel skips is never counted by eBPF). No census: trap only what the policy needs, and let the kernel
-    /// apply what it can. `decodeNumbers` are trapped in every case.
+    /// interposes (a call the kernel skips is never counted by eBPF). No census: trap only what
+    /// the policy needs, and let the kernel apply what it can. `decodeNumbers` are trapped in
+    /// every case.
     static func filter(_ options: LaunchOptions, _ replacements: [Int: Int64], _ census: CensusMethod?) -> SeccompFilter {
         let trace = FilterAction.trace(data: 0)
         if census == .ptrace { return SeccompFilter(x86_64Default: trace, i386Default: trace, x32Default: trace) }
