@@ -28,13 +28,13 @@ public enum StaticOutcome: Sendable, Hashable {
 public enum StaticCheck {
     /// The census entries the static analysis does not list: x86-64 calls against
     /// `analysis.syscalls`, i386 (`int $0x80`) calls against `analysis.i386Syscalls`, x32 calls
-    /// (the census masks the x32 bit) against `analysis.syscalls` with the bit set.
+    /// against `analysis.x32Syscalls` (both without the x32 bit).
     public static func outside(census: [CensusEntry], analysis: StaticAnalysis) -> [CensusEntry] {
         census.filter { entry in
             switch entry.arch {
             case .x86_64: return !analysis.syscalls.contains(entry.number)
             case .i386: return !analysis.i386Syscalls.contains(entry.number)
-            case .x32: return !analysis.syscalls.contains(entry.number | SyscallTable.x32Bit)
+            case .x32: return !analysis.x32Syscalls.contains(entry.number)
             }
         }.sorted { ($0.arch.rawValue, $0.number) < ($1.arch.rawValue, $1.number) }
     }

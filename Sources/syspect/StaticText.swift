@@ -15,6 +15,7 @@ struct StaticDocument: Encodable {
         var stripped: Bool
         var syscalls: [Int]
         var i386Syscalls: [Int]
+        var x32Syscalls: [Int]
         var unresolvedSites: Int
         var functionsReachable: Int
         var functionsTotal: Int
@@ -28,6 +29,7 @@ struct StaticDocument: Encodable {
         var missingLibraries: [String]
         var unresolvedSites: Int
         var i386Syscalls: [Int]
+        var x32Syscalls: [Int]
         var analysedAt: Date
         var seconds: Double
         var objects: [Object]
@@ -65,10 +67,11 @@ struct StaticDocument: Encodable {
             let a = s.analysis
             return Analysis(
                 mode: a.mode, analyserVersion: a.version, targets: a.targets, missingLibraries: a.missingLibraries,
-                unresolvedSites: a.unresolvedCount, i386Syscalls: a.i386Syscalls.sorted(), analysedAt: s.analysedAt, seconds: s.seconds,
+                unresolvedSites: a.unresolvedCount, i386Syscalls: a.i386Syscalls.sorted(),
+                x32Syscalls: a.x32Syscalls.sorted(), analysedAt: s.analysedAt, seconds: s.seconds,
                 objects: a.objects.map { o in
                     Object(path: o.path, soname: o.soname, buildID: o.buildID, stripped: o.stripped, syscalls: o.syscalls.sorted(),
-                           i386Syscalls: o.i386Syscalls.sorted(), unresolvedSites: o.unresolved.count,
+                           i386Syscalls: o.i386Syscalls.sorted(), x32Syscalls: o.x32Syscalls.sorted(), unresolvedSites: o.unresolved.count,
                            functionsReachable: o.functionsReachable, functionsTotal: o.functionsTotal, warnings: o.warnings)
                 })
         }
@@ -88,7 +91,8 @@ struct StaticDocument: Encodable {
             out += "syspect, \(a.mode == .callGraph ? "call graph" : "whole libraries"), \(a.objects.count) objects"
                 + (a.unresolvedSites > 0 ? ", \(a.unresolvedSites) unresolved sites" : "")
                 + (a.missingLibraries.isEmpty ? "" : ", MISSING \(a.missingLibraries.joined(separator: ", "))")
-                + (a.i386Syscalls.isEmpty ? "" : ", \(a.i386Syscalls.count) i386 calls apart") + ")\n"
+                + (a.i386Syscalls.isEmpty ? "" : ", \(a.i386Syscalls.count) i386 calls apart")
+                + (a.x32Syscalls.isEmpty ? "" : ", \(a.x32Syscalls.count) x32 calls apart") + ")\n"
         } else {
             out += "\(source))\n"
         }

@@ -18,12 +18,13 @@ final class GivenAnalyzer: StaticAnalyzing, @unchecked Sendable {
     }
 
     /// An analysis whose one object lists exactly these x86-64 (and i386) numbers.
-    static func analysis(_ numbers: [Int], i386: [Int] = [], binary: String = "/usr/bin/app") -> StaticAnalysis {
+    static func analysis(_ numbers: [Int], i386: [Int] = [], x32: [Int] = [], binary: String = "/usr/bin/app") -> StaticAnalysis {
         func sites(_ ns: [Int], _ kind: StaticSiteKind) -> [Int: [StaticSite]] {
             Dictionary(uniqueKeysWithValues: ns.map { ($0, [StaticSite(address: UInt64(0x1000 + $0), function: "f", kind: kind, number: $0)]) })
         }
         return StaticAnalysis(targets: [binary], mode: .callGraph,
-                              objects: [StaticObject(path: binary, buildID: "00ff", sites: sites(numbers, .syscall), i386Sites: sites(i386, .int80))])
+                              objects: [StaticObject(path: binary, buildID: "00ff", sites: sites(numbers, .syscall), i386Sites: sites(i386, .int80),
+                                                     x32Sites: sites(x32, .syscall))])
     }
 }
 
@@ -33,15 +34,17 @@ final class GivenAnalyzer: StaticAnalyzing, @unchecked Sendable {
         CensusEntry(arch: arch, number: number, name: name, calls: 3, failures: 0, errnos: [:])
     }
 
-    @Test("outside: x86-64 calls against the x86-64 set, i386 against the i386 set, x32 with its bit")
+    @Test("outside: x86-64 calls against the x86-64 set, i386 against the i386 set, x32 against the x32 set")
     func outsidePerArch() {
         let census = [Self.entry(.x86_64, 0, "read"), Self.entry(.x86_64, 302, "prlimit64"), Self.entry(.i386, 20, "getpid"),
                       Self.entry(.i386, 1, "exit"), Self.entry(.x32, 0, "read")]
         // 20 is in the x86-64 set (writev) but the census's 20 is i386 getpid: still outside.
-        let analysis = GivenAnalyzer.analysis([0, 20, SyscallTable.x32Bit | 0], i386: [1])
+        let analysis = GivenAnalyzer.analysis([0, 20], i386: [1], x32: [0])
         let outside = StaticCheck.outside(census: census, analysis: analysis)
         #expect(outside == [Self.entry(.i386, 20, "getpid"), Self.entry(.x86_64, 302, "prlimit64")])
         #expect(StaticCheck.outside(census: census.filter { $0.arch == .x86_64 && $0.number == 0 }, analysis: analysis).isEmpty)
+        // An x32 call the analysis saw only as x86-64 is outside.
+        #expect(StaticCheck.outside(census: [Self.entry(.x32, 0, "read")], analysis: GivenAnalyzer.analysis([0])).count == 1)
         let warning = StaticCheck.warning(outside, analysis: analysis)
         #expect(warning.contains("2 calls outside the static set") && warning.contains("prlimit64 (302)") && warning.contains("i386 getpid (20)"))
     }
