@@ -51,6 +51,11 @@ public struct ProbeRecord: Codable, Sendable, Hashable {
     public var startedAt: Date
     /// Resource use of the application tree sampled while the workload ran (nil: not sampled).
     public var resources: ResourceUsage?
+    /// A test suite's cases (docs/suites.md): the baseline's passing ones (its must-pass set
+    /// across replicas, nil when the suite left no result), and a probe's must-pass cases that
+    /// did not pass.
+    public var passedCases: [String]? = nil
+    public var brokenCases: [String] = []
 
     public init(
         exploration: String, policy: String, replica: Int, outcome: ProbeOutcome, reason: String,

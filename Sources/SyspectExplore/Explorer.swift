@@ -119,6 +119,8 @@ public struct ExploreResult: Sendable {
     public var otherABICalls: [CensusEntry]
     /// Probes run in this session (the rest came from the journal).
     public var sessionProbes: Int
+    /// A suite's must-pass, flaky and ignored test cases (nil: no suite results; docs/suites.md).
+    public var suiteCriterion: SuiteCriterion? = nil
     /// The static analysis of the targets and its check against the census (nil: not asked for).
     public var staticOutcome: StaticOutcome? = nil
 }
@@ -144,6 +146,8 @@ public final class Explorer {
     /// Probes below whole calls (`--features`, `--files`, `--fake-values both`), once planned.
     private var belowCallsTotal = 0
     private var events: (ExploreEvent) -> Void = { _ in }
+    /// The baseline's test case criterion (suites with result files only).
+    private var suiteCriterion: SuiteCriterion?
 
     /// `runner`: nil for the real sandboxed `ProbeRunner` in the work directory.
     public init(spec: AppSpec, store: any ResultStore, options: ExploreOptions, runner: (any ProbeRunning)? = nil) throws {
@@ -234,7 +238,7 @@ public final class Explorer {
         try saveProgress()
         return ExploreResult(
             exploration: exploration, measurement: measurement, probeVerdicts: verdicts, report: report,
-            otherABICalls: exploration.census.filter { $0.arch != .x86_64 }, sessionProbes: sessionDone,
+            otherABICalls: exploration.census.filter { $0.arch != .x86_64 }, sessionProbes: sessionDone, suiteCriterion: suiteCriterion,
             staticOutcome: staticOutcome)
     }
 
@@ -268,6 +272,7 @@ public final class Explorer {
             // Resumed: the journaled baseline durations set the adaptive timeouts again.
             let journaled = try store.probes(exploration: key).filter { $0.policy == ProbePolicy.baseline.key && $0.outcome == .pass }
             applyAdaptiveTimeouts(ready: [], durations: journaled.map(\.durationSeconds))
+            try useSuiteCriterion(Explorer.suiteCriterion(baselines: journaled.map { $0.passedCases.map(Set.init) }, spec: spec))
             return
         }
         events(.phase(.baseline, snapshot(strategy: nil, traced: [])))
@@ -294,12 +299,22 @@ public final class Explorer {
             throw ExploreError.baselineFailed(reason: first.reason, output: first.outputTail, directory: first.directory)
         }
         let neverRun = Set(runs.flatMap(\.1.targetsNeverRun))
-        if !neverRun.isEmpty { throw ExploreError.targetsNeverRun(neverRun.sorted()) }
+        if !neverRun.isEmpty && spec.suite?.targetsFound != true { throw ExploreError.targetsNeverRun(neverRun.sorted()) }
+        try useSuiteCriterion(Explorer.suiteCriterion(
+            baselines: runs.map { $0.1.suiteResults.map { Set($0.ids(.pass)) } }, spec: spec, directory: runs.first?.1.directory))
         applyAdaptiveTimeouts(ready: runs.compactMap(\.1.readySeconds), durations: runs.map(\.1.durationSeconds))
         exploration.census = mergeCensus(runs.map(\.1.census))
         try store.saveFindings(FeatureFindings(baselines: runs.map(\.1)), exploration: key)
         try store.updateExploration(exploration)
         for (request, run) in runs { try journalProbe(request, run, strategy: nil, traced: []) }
+    }
+
+    /// Suites with result files: from now on probes are judged by the baseline's must-pass test
+    /// cases (`Explorer.suiteCriterion`, Suite/).
+    private func useSuiteCriterion(_ criterion: SuiteCriterion?) {
+        guard let criterion else { return }
+        suiteCriterion = criterion
+        runner = runner.withSuiteCriterion(criterion)
     }
 
     /// Shorter runs (adaptive only): a server that has not opened its port 10× later than the
@@ -345,10 +360,11 @@ public final class Explorer {
 
     @discardableResult
     private func record(_ request: ProbeRequest, _ run: ProbeRun) throws -> ProbeRecord {
-        let record = ProbeRecord(
+        var record = ProbeRecord(
             exploration: key, policy: request.policy.key, replica: request.replica, outcome: run.outcome,
             reason: run.reason, exitStatus: run.exitStatus, durationSeconds: run.durationSeconds,
             metric: run.metric, startedAt: run.startedAt, resources: run.resources)
+        (record.passedCases, record.brokenCases) = (run.suiteResults.map { $0.ids(.pass) }, run.brokenCases)
         try store.record(record)
         journal.add(record)
         recordCount += 1

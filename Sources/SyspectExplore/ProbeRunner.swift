@@ -31,6 +31,9 @@ public struct ProbeRun: Sendable {
     public var readySeconds: Double?
     /// Resource use of the application tree while the workload ran (`ResourceSampler`).
     public var resources: ResourceUsage?
+    /// A suite's test cases (`AppSpec.suite`), and the must-pass ones that did not pass.
+    public var suiteResults: SuiteResults?
+    public var brokenCases: [String] = []
 
     public init(
         outcome: ProbeOutcome, reason: String, exitStatus: Int32? = nil, durationSeconds: Double = 0,
@@ -63,6 +66,8 @@ public protocol ProbeRunning: Sendable {
     /// The same runner faking these calls with these values instead of 0 (plausible fakes that
     /// passed, for the final run and culprit search).
     func withFakeValues(_ values: [Int: FakeValueRule]) -> any ProbeRunning
+    /// The same runner judging a suite test case by test case (`SuiteCriterion`, docs/suites.md).
+    func withSuiteCriterion(_ criterion: SuiteCriterion) -> any ProbeRunning
 }
 
 extension ProbeRunning {
@@ -87,6 +92,8 @@ public struct ProbeRunner: ProbeRunning {
     public var featureCensus = true
     /// Calls whose fake uses a table value instead of 0 (`withFakeValues`).
     public var fakeValues: [Int: FakeValueRule] = [:]
+    /// A suite's must-pass test cases, once the baseline found them (`withSuiteCriterion`).
+    public var suiteCriterion: SuiteCriterion?
 
     public init(spec: AppSpec, workDirectory: String, logCap: Int = 64 * 1024, stopGrace: Double = 2) {
         self.spec = spec
@@ -188,13 +195,15 @@ public struct ProbeRunner: ProbeRunning {
 
     func runCommandAsWorkload(process: TracedProcess, directory: String, into run: inout ProbeRun) {
         let deadline = Date().addingTimeInterval(spec.runTimeout)
+        let suite = suiteWatcher(directory: directory)  // test case by test case (Suite/)
         while process.isRunning && Date() < deadline {
             LogCap.enforceWhileRunning("\(directory)/app.stdout", cap: logCap)
             LogCap.enforceWhileRunning("\(directory)/app.stderr", cap: logCap)
+            if suite?.mustStop() == true { break }  // a must-pass test case failed
             Thread.sleep(forTimeInterval: 0.05)
         }
-        let timedOut = process.isRunning
-        if timedOut { process.kill() }
+        let timedOut = process.isRunning && suite?.stoppedEarly != true
+        if process.isRunning { process.kill() }
         let result = process.wait()
         fill(&run, from: result)
         let output = LogCap.tail("\(directory)/app.stdout")
@@ -211,6 +220,7 @@ public struct ProbeRunner: ProbeRunning {
             run.outcome = .fail
             run.reason = "the command \(ending(result))"
         }
+        suite?.judge(&run, timedOut: timedOut || result.timedOut)
     }
 
     // MARK: - A server and its test script

@@ -40,6 +40,12 @@ public struct AppSpec: Sendable, Hashable {
     public var directory: String
     /// The spec file's text (stored with the exploration so a result can be reproduced).
     public var text: String
+    /// A test suite judged test case by test case: where its results are (`results:`, or
+    /// written by `DebianSuite.prepare`; docs/suites.md). nil: the exit status is the verdict.
+    public var suite: SuiteSettings? = nil
+    /// The Debian package whose test suite is the workload (`debian:`); `DebianSuite.prepare`
+    /// makes the spec runnable.
+    public var debian: DebianSource? = nil
 
     public init(
         name: String, workload: String, kind: WorkloadKind, command: [String], targets: [String],
@@ -137,7 +143,7 @@ private struct SpecReader {
 
     static let topKeys: Set<String> = [
         "name", "workload", "command", "targets", "script", "ready", "timeouts", "replicas",
-        "environment", "metric",
+        "environment", "metric", "debian", "results",
     ]
 
     func fail(_ node: Node?, _ message: String) -> SpecError {
@@ -158,7 +164,8 @@ private struct SpecReader {
         } catch {
             throw fail(nil, "not valid YAML (\(InputText.escaped("\(error)"))); check the file's syntax")
         }
-        let top = try mapping(root, "the spec file", allowed: Self.topKeys)
+        // A `debian:` spec gets its name, workload, command and targets from the package (Suite/).
+        let (top, debian) = try SuiteSpecReader.debianDefaults(try mapping(root, "the spec file", allowed: Self.topKeys), file: file)
 
         let name = try requiredString(top, "name", parent: root)
         guard let workloadNode = top["workload"] else {
@@ -262,11 +269,14 @@ private struct SpecReader {
             }
         }
 
-        return AppSpec(
+        var spec = AppSpec(
             name: name, workload: workloadName, kind: kind, command: resolvedCommand, targets: targets,
             script: script, ready: ready, readyTimeout: readyTimeout, runTimeout: runTimeout,
             replicas: replicas, environment: environment, metricDirection: direction,
             directory: directory, text: text, metricName: metricName)
+        spec.debian = debian
+        spec.suite = try SuiteSpecReader.results(top["results"], kind: kind, hasScript: script != nil, file: file)
+        return spec
     }
 
     // MARK: - Node helpers

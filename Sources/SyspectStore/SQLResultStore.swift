@@ -159,7 +159,7 @@ open class SQLResultStore: ResultStore, @unchecked Sendable {
             let inserted = try db.query(
                 """
                 INSERT INTO exploration (\(Self.explorationColumns))
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING RETURNING key
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING RETURNING key
                 """,
                 [SQLValue(e.key), SQLValue(e.app), SQLValue(e.workload), SQLValue(e.kind.rawValue),
                  SQLValue(e.specHash), SQLValue(e.specText), SQLValue(e.strategy), SQLValue(e.startedAt),
@@ -212,7 +212,7 @@ open class SQLResultStore: ResultStore, @unchecked Sendable {
                 "SELECT \(Self.explorationColumns) FROM exploration\(filter) ORDER BY app, workload, started_at, key",
                 arguments
             ).map { row in
-                ExplorationRecord(
+                var record = ExplorationRecord(
                     key: try row.string(0), app: try row.string(1), workload: try row.string(2),
                     kind: try row.value(3, as: WorkloadKind.self), specHash: try row.string(4),
                     specText: try row.string(5), strategy: try row.string(6), startedAt: try row.date(7),
@@ -261,12 +261,13 @@ open class SQLResultStore: ResultStore, @unchecked Sendable {
                  SQLValue(p.reason), SQLValue(p.exitStatus.map(Int.init)), SQLValue(p.durationSeconds),
                  SQLValue(p.metric), SQLValue(p.startedAt)])
             try writeProbeResources(p, db)
+            try writeProbeCases(p, db)
         }
     }
 
     public func probes(exploration key: String) throws -> [ProbeRecord] {
         try database.read { db in
-            try withProbeResources(key, db, try db.query(
+            try withProbeCases(key, db, try withProbeResources(key, db, try db.query(
                 """
                 SELECT policy, replica, outcome, reason, exit_status, duration_seconds, metric, started_at
                 FROM probe WHERE exploration_key = ? ORDER BY started_at, policy, replica
@@ -278,7 +279,7 @@ open class SQLResultStore: ResultStore, @unchecked Sendable {
                     exitStatus: try row.optionalInt(4).map { Int32(truncatingIfNeeded: $0) },
                     durationSeconds: try row.double(5), metric: try row.optionalDouble(6),
                     startedAt: try row.date(7))
-            })
+            }))
         }
     }
 

@@ -36,6 +36,7 @@ public enum StoreSchema {
         Migration(version: 2, name: "features-and-files", statements: featuresAndFiles),
         Migration(version: 3, name: "impact", statements: impact),
         Migration(version: 4, name: "static-analysis", statements: staticAnalysis),
+        Migration(version: 5, name: "suite-cases", statements: suiteCases),
     ]
 
     /// The version this build writes and understands.
@@ -321,6 +322,28 @@ public enum StoreSchema {
             )
             """,
             "CREATE INDEX exploration_static_object_build_id ON exploration_static_object (build_id)",
+        ]
+    }
+
+    // MARK: - Version 5
+
+    /// Test suites judged test case by test case (issue 14, docs/suites.md): per journaled probe,
+    /// the baseline's passing cases (the must-pass set is rebuilt from them on resume) and a
+    /// probe's must-pass cases that did not pass (`syspect show` lists them per call).
+    private static func suiteCases(_ d: SQLDialect) -> [String] {
+        [
+            """
+            CREATE TABLE probe_cases (
+                exploration_key TEXT NOT NULL,
+                policy TEXT NOT NULL,
+                replica INTEGER NOT NULL,
+                passed_json TEXT,
+                broken_json TEXT NOT NULL,
+                PRIMARY KEY (exploration_key, policy, replica),
+                FOREIGN KEY (exploration_key, policy, replica)
+                    REFERENCES probe(exploration_key, policy, replica) ON DELETE CASCADE
+            )
+            """,
         ]
     }
 }

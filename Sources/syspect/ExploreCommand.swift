@@ -29,8 +29,18 @@ struct ExploreCommand: ParsableCommand {
             on this database; 1 other database error; 64 usage error.
             """)
 
-    @Argument(help: ArgumentHelp("The application spec file (YAML).", valueName: "SPEC"))
-    var spec: String
+    @Argument(help: ArgumentHelp("The application spec file (YAML); none with --debian.", valueName: "SPEC"))
+    var spec: String?
+
+    @Option(help: ArgumentHelp(
+        "Explore a Debian package's own test suite: fetch its source, build it once, run its tests test case by test case (docs/suites.md).",
+        valueName: "PACKAGE"))
+    var debian: String?
+
+    @Option(help: ArgumentHelp(
+        "With --debian: the target executables, comma-separated (default: the programs the build produced, test programs left out).",
+        valueName: "LIST"))
+    var binaries: String?
 
     @OptionGroup var store: StoreOptions
 
@@ -92,15 +102,11 @@ struct ExploreCommand: ParsableCommand {
         if let replicas, !(1...100).contains(replicas) {
             throw ValidationError("--replicas must be from 1 to 100, not \(replicas)")
         }
+        try validateSuiteOptions()
     }
 
     func run() throws {
-        let appSpec: AppSpec
-        do {
-            appSpec = try AppSpec.load(path: spec)
-        } catch {
-            fail(error.description, status: Status.badSpec)
-        }
+        let appSpec = loadSpec()  // a spec file, or --debian's package prepared (ExploreCommand+Suite)
         let database: any ManagedStore
         do {
             database = try store.openStore()
@@ -128,8 +134,12 @@ struct ExploreCommand: ParsableCommand {
         } catch let error as StoreError where Self.status(of: error) != nil {
             progress.finish()
             fail(error.description, status: Self.status(of: error)!)
+        } catch let error as SuiteError {
+            progress.finish()
+            fail(error.description, status: Status.badWorkload)
         }
         progress.finish()
+        Self.printSuiteCriterion(result.suiteCriterion)
         let summary = ExplorationSummary(result.exploration, probes: try database.probes(exploration: result.exploration.key))
         let statics = StaticDocument(result.measurement, stored: result.staticOutcome?.record, loupedb: BundledLoupedb.dataset.measurements)
         print(MeasurementText.render(result.measurement, summary: summary, statics: statics), terminator: "")
@@ -165,7 +175,7 @@ struct ExploreCommand: ParsableCommand {
         }
     }
 
-    private func fail(_ message: String, status: Int32) -> Never {
+    func fail(_ message: String, status: Int32) -> Never {
         FileHandle.standardError.write(Data("syspect explore: \(message)\n".utf8))
         Foundation.exit(status)
     }

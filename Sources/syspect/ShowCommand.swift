@@ -62,6 +62,7 @@ struct ShowCommand: ParsableCommand {
             let statics = StaticDocument(measurement, stored: stored, loupedb: BundledLoupedb.dataset.measurements)
             documents.append(ShowDocument(measurement, summary: summary, findings: findings, statics: statics))
             text += MeasurementText.render(measurement, summary: summary, statics: statics) + "\n"
+            text += SuiteText.section(try exploration.map { try database.probes(exploration: $0.key) } ?? [])
             if features || files { text += FindingsText.sections(findings, features: features, files: files) }
         }
         if json {

@@ -247,7 +247,7 @@ private struct CrashMoment {
     static func all(reference: Snapshot, spec: AppSpec) -> [CrashMoment] {
         /// The probe got past the fixture's pause hook (passed, or failed one of its checks).
         func reachesHook(_ r: ProbeRecord) -> Bool {
-            r.outcome == .pass || (11...14).contains { r.reason.contains("the application exited \($0) before") }
+            r.outcome == .pass || (11...15).contains { r.reason.contains("the application exited \($0) before") }
         }
         func probe(_ name: String, last: Bool = false, _ kind: @escaping (ProbeRecord) -> Bool) -> CrashMoment {
             CrashMoment(name: name) { journal in

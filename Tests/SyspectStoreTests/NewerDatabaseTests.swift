@@ -37,6 +37,7 @@ struct NewerDatabaseTests {
             ["explore", spec, "--work-dir", folder + "/probes"],
             ["show", "mine"],
             ["plan", "--os", "kerla", "--apps", "redis", "--features"],
+            ["report", "-o", folder + "/report.html"],
             ["db", "info"],
             ["db", "import-loupedb", loupedbDirectory],
             ["db", "export-loupedb", folder + "/export"],
@@ -54,6 +55,7 @@ struct NewerDatabaseTests {
         #expect(try Self.dump(db) == before, "the content of the refused database changed")
         #expect(!FileManager.default.fileExists(atPath: folder + "/probes"), "explore ran probes against a refused database")
         #expect(!FileManager.default.fileExists(atPath: folder + "/export"))
+        #expect(!FileManager.default.fileExists(atPath: folder + "/report.html"))
     }
 
     /// Every table's schema and rows, as the sqlite3 shell dumps them.
