@@ -14,8 +14,9 @@ public protocol ObjectSummaryCache: Sendable {
     func store(_ summary: ObjectSummary, for key: ObjectKey)
 }
 
-/// What identifies one object's contents: its build-id, or (without one) path, size and
-/// modification time; always with the analyser version.
+/// What identifies one object's contents: its build-id and file size (`strip` keeps the
+/// build-id but not the symbols the summary is made from), or without a build-id the path, size
+/// and modification time; always with the analyser version.
 public struct ObjectKey: Sendable, Hashable, Codable {
     public var buildID: String
     public var path: String
@@ -31,9 +32,9 @@ public struct ObjectKey: Sendable, Hashable, Codable {
         self.version = version
     }
 
-    /// A file-name-safe identifier: "v1-<build-id>" or "v1-path-<hash of path,size,mtime>".
+    /// A file-name-safe identifier: "v2-<build-id>-<size>" or "v2-path-<hash of path,size,mtime>".
     public var id: String {
-        if !buildID.isEmpty { return "v\(version)-\(buildID)" }
+        if !buildID.isEmpty { return "v\(version)-\(buildID)-\(size)" }
         var h: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a: stable across runs, unlike Hasher
         for b in "\(path)\u{0}\(size)\u{0}\(modificationTime)".utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
         return "v\(version)-path-" + String(h, radix: 16)
@@ -58,7 +59,7 @@ public struct FileSummaryCache: ObjectSummaryCache {
     public func summary(for key: ObjectKey) -> ObjectSummary? {
         guard let data = try? Data(contentsOf: file(key)),
               let s = try? JSONDecoder().decode(ObjectSummary.self, from: data),
-              s.version == key.version, s.buildID == key.buildID else { return nil }
+              s.version == key.version, s.buildID == key.buildID, s.fileSize == key.size else { return nil }
         if key.buildID.isEmpty && (s.path != key.path || s.fileSize != key.size || s.modificationTime != key.modificationTime) { return nil }
         return s
     }
