@@ -165,3 +165,26 @@ private func sample(_ name: String) throws -> String {
         #expect(r.cases["a"] == .fail)
     }
 }
+
+@Suite struct SuiteOutputTests {
+    /// lighttpd 1.4.69's `make check` (Debian bookworm, serial automake harness running its Perl
+    /// harness verbosely), with request.t's block shortened to 3 points and one failure written in.
+    @Test func lighttpdMakeCheckGivesFilesAndPoints() throws {
+        let results = SuiteScan.fromOutput(try sample("lighttpd-make-check.out"), complete: true)
+        #expect(results.cases["./core-condition.t"] == .pass)
+        #expect(results.cases["./core-condition.t 26 - Stopping lighttpd"] == .pass)
+        #expect(results.cases["./mod-scgi.t 8 - killing scgi and wait for restart"] == .pass)
+        #expect(results.cases["./request.t"] == .fail)
+        #expect(results.cases["./request.t 2 - line-ending \\n\\n"] == .fail)
+        #expect(results.cases["./request.t 3 - Stopping lighttpd"] == .pass)
+        #expect(results.cases["run-tests.pl"] == .pass)  // the automake console line
+        #expect(results.cases.keys.filter { $0.hasPrefix("./core-condition.t ") }.count == 26)
+        #expect(results.formats == [.prove, .automakeConsole])
+    }
+
+    @Test func verboseProveTimesAreVerdictsButPointsAreNot() {
+        #expect(SuiteParsers.proveVerdict("ok") == .pass)
+        #expect(SuiteParsers.proveVerdict("ok   120 ms") == .pass)
+        #expect(SuiteParsers.proveVerdict("ok 3 - parses") == nil)
+    }
+}

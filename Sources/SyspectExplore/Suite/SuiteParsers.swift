@@ -187,7 +187,8 @@ public enum SuiteParsers {
     /// `prove` / `make test` (Test::Harness) summary lines: `t/basic.t ...... ok`,
     /// `t/net.t ........ skipped: no network`, and a failing file's verdict, which comes on the
     /// lines after its name once its diagnostics are out (`Dubious, test returned 255`, `Failed
-    /// 2/3 subtests`, `No subtests run`). One case per test file.
+    /// 2/3 subtests`, `No subtests run`). One case per test file; in verbose output (the file's
+    /// TAP between its name and its verdict) also one case per test point, `file N - description`.
     public static func prove(_ output: String) -> SuiteResults {
         var results = SuiteResults()
         var pending: String?
@@ -204,16 +205,26 @@ public enum SuiteParsers {
                     continue
                 }
             }
-            if let name = pending, let outcome = proveVerdict(line) {
+            guard let name = pending else { continue }
+            if let outcome = proveVerdict(line) {
                 results.add(name, outcome, format: .prove)
                 if outcome == .pass { pending = nil }  // a failure may say more on the next lines
+            } else if let point = tapPoint(Substring(line)) {
+                let id = point.description.isEmpty ? "\(point.number)" : "\(point.number) - \(point.description)"
+                results.add("\(name) \(id)", point.outcome, format: .prove)
             }
         }
         return results
     }
 
+    /// A file's verdict line: `ok` (maybe with its time, `ok   120 ms`), `skipped: why`, or a
+    /// failure; a TAP point (`ok 3 - x`) is not one.
     static func proveVerdict(_ text: String) -> CaseOutcome? {
-        if text == "ok" || text.hasPrefix("ok ") { return .pass }
+        if text == "ok" { return .pass }
+        if text.hasPrefix("ok ") {
+            let rest = text.dropFirst(3).drop { $0 == " " }
+            return rest.first?.isNumber == true && !rest.contains("ms") ? nil : .pass
+        }
         if text.hasPrefix("skipped") { return .skip }
         if text.hasPrefix("Failed") || text.hasPrefix("Dubious") || text.hasPrefix("No subtests run")
             || text.hasPrefix("Bad plan") { return .fail }
