@@ -21,7 +21,8 @@ struct ExploreCommand: ParsableCommand {
 
             Exit status: 0 verdicts stored; 130/143 interrupted (SIGINT/SIGTERM; run again to \
             resume); 2 bad spec file; 3 the workload fails or is flaky \
-            without interposition, or a target never runs; 4 probes cannot be launched \
+            without interposition, or a target never runs, or --debian's package cannot be \
+            fetched, built or has no test suite (docs/suites.md); 4 probes cannot be launched \
             (ptrace/seccomp/namespaces not permitted, command not found); 5 --impact could not \
             run (verdicts stored; see docs/impact.md); 6 the PostgreSQL database cannot be \
             reached, or went away and did not come back within its reconnect time (journaled \
