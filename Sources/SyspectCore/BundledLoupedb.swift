@@ -12,6 +12,9 @@ public enum BundledLoupedb {
         licensed CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/).
         """
 
+    /// The loupedb commit (and tag) the bundled data comes from.
+    public static var sourceCommit: String { BundledLoupedbData.sourceCommit }
+
     /// The bundled dataset, decoded once.
     public static let dataset: LoupedbDataset = decodeBundled()
 

@@ -126,6 +126,9 @@ public struct ExplorationRecord: Codable, Sendable, Hashable {
     /// Probes run so far (all policies and replicas) and wall time spent, for `syspect show`.
     public var probeCount: Int
     public var wallSeconds: Double
+    /// Where the adaptive strategy's priors came from in the latest session (nil: another
+    /// strategy, or an exploration stored before this was recorded).
+    public var priors: PriorsSource? = nil
 
     public init(
         key: String, app: String, workload: String, kind: WorkloadKind, specHash: String,

@@ -38,6 +38,51 @@ public struct Priors: Sendable, Hashable {
 
     /// The estimated chance that `mode` passes for call `number`; nil without data.
     public func rate(_ number: Int, _ mode: Mode) -> Double? { passRate[mode]?[number] }
+
+    /// The priors of an exploration of `app` (leave-one-out: `app`'s own measurements never
+    /// count): the other applications in the database; when it holds none, the `fallback`
+    /// dataset's (a fresh database gets the fast path too); else none.
+    public static func choose(app: String, stored: [SyspectCore.Measurement], fallback: PriorsFallback) -> (Priors, PriorsSource) {
+        func apps(_ ms: [SyspectCore.Measurement]) -> Int { Set(ms.map(\.app)).count }
+        let others = stored.filter { $0.app != app }
+        if !others.isEmpty { return (Priors(others), PriorsSource(origin: .store, apps: apps(others))) }
+        guard let dataset = fallback.dataset else { return (Priors(), PriorsSource(origin: .none, apps: 0)) }
+        let bundled = dataset.measurements.filter { $0.app != app }
+        guard !bundled.isEmpty else { return (Priors(), PriorsSource(origin: .none, apps: 0)) }
+        return (Priors(bundled), PriorsSource(origin: .bundled, apps: apps(bundled), dataset: dataset.name))
+    }
+}
+
+/// Measurements the adaptive strategy takes its priors from when the database holds no other
+/// application.
+public struct PriorsDataset: Sendable {
+    /// Name and version, e.g. "loupedb at commit … (tag …)".
+    public var name: String
+    public var measurements: [SyspectCore.Measurement]
+
+    public init(name: String, measurements: [SyspectCore.Measurement]) {
+        self.name = name
+        self.measurements = measurements
+    }
+}
+
+/// Where priors come from without other applications in the database (`ExploreOptions`).
+public enum PriorsFallback: Sendable {
+    /// The loupedb measurements compiled into syspect (`BundledLoupedb`, decoded when used).
+    case bundledLoupedb
+    /// Another dataset (tests).
+    case dataset(PriorsDataset)
+    /// None: every call is tested alone.
+    case none
+
+    public var dataset: PriorsDataset? {
+        switch self {
+        case .bundledLoupedb:
+            return PriorsDataset(name: "loupedb at \(BundledLoupedb.sourceCommit)", measurements: BundledLoupedb.dataset.measurements)
+        case .dataset(let d): return d
+        case .none: return nil
+        }
+    }
 }
 
 /// Adaptive group testing (issue 7). Per mode, calls that are likely to pass (prior ≥

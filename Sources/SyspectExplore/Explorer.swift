@@ -16,6 +16,8 @@ public struct ExploreOptions: Sendable {
     public var files = false
     /// Fake values tried: 0 only, or 0 then the `FakeValues` table value.
     public var fakeValues: FakeValueChoice = .zero
+    /// The adaptive strategy's priors when the database holds no other application.
+    public var priorsFallback: PriorsFallback = .bundledLoupedb
     /// Static analysis of the targets after the census (issue 13, `StaticCheck`); nil: none.
     public var staticAnalyzer: (any StaticAnalyzing)? = nil
 
@@ -212,9 +214,14 @@ public final class Explorer {
         let staticOutcome = try options.staticAnalyzer.map {
             try StaticCheck.run($0, spec: spec, census: exploration.census, exploration: key, store: store)
         }
-        // Priors (adaptive grouping): what the other applications in the store needed.
-        let priors = options.strategy == .adaptive
-            ? Priors(try store.measurements(apps: nil, kind: nil).filter { $0.app != spec.name }) : Priors()
+        // Priors (adaptive grouping): what the other applications in the store needed, else the
+        // bundled loupedb measurements; where they came from is stored with the exploration.
+        var priors = Priors()
+        exploration.priors = nil
+        if options.strategy == .adaptive {
+            (priors, exploration.priors) = Priors.choose(app: spec.name, stored: try store.measurements(apps: nil, kind: nil),
+                                                         fallback: options.priorsFallback)
+        }
         let strategy = options.strategy.strategy(priors: priors)
         let context = { [unowned self] in StrategyContext(traced: traced, replicas: self.replicas, journal: self.journal) }
 

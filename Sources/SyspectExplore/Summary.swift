@@ -17,6 +17,8 @@ public struct ExplorationSummary: Sendable, Codable, Hashable {
     public var errors: Int
     /// The final run and culprit search; nil while unfinished.
     public var report: CulpritReport?
+    /// Where the adaptive priors came from (nil: another strategy, or not recorded).
+    public var priors: PriorsSource?
 
     /// Rebuilds the summary of `exploration` from its probes.
     public init(_ exploration: ExplorationRecord, probes: [ProbeRecord]) {
@@ -24,6 +26,7 @@ public struct ExplorationSummary: Sendable, Codable, Hashable {
         strategy = exploration.strategy
         probeCount = exploration.probeCount
         wallSeconds = exploration.wallSeconds
+        priors = exploration.priors
         finished = exploration.finishedAt != nil
         passed = probes.filter { $0.outcome == .pass }.count
         failed = probes.filter { $0.outcome == .fail }.count

@@ -152,7 +152,8 @@ open class SQLResultStore: ResultStore, @unchecked Sendable {
     // MARK: - Explorations
 
     private static let explorationColumns =
-        "key, app, workload, kind, spec_hash, spec_text, strategy, started_at, finished_at, probe_count, wall_seconds"
+        "key, app, workload, kind, spec_hash, spec_text, strategy, started_at, finished_at, probe_count, wall_seconds, "
+        + "priors_origin, priors_apps, priors_dataset"
 
     public func beginExploration(_ e: ExplorationRecord) throws {
         try database.write { db in
@@ -163,7 +164,7 @@ open class SQLResultStore: ResultStore, @unchecked Sendable {
                 """,
                 [SQLValue(e.key), SQLValue(e.app), SQLValue(e.workload), SQLValue(e.kind.rawValue),
                  SQLValue(e.specHash), SQLValue(e.specText), SQLValue(e.strategy), SQLValue(e.startedAt),
-                 SQLValue(e.finishedAt), SQLValue(e.probeCount), SQLValue(e.wallSeconds)])
+                 SQLValue(e.finishedAt), SQLValue(e.probeCount), SQLValue(e.wallSeconds)] + Self.priorsValues(e))
             if !inserted.isEmpty { try insertCensus(e, db) }
         }
     }
@@ -172,15 +173,21 @@ open class SQLResultStore: ResultStore, @unchecked Sendable {
         try database.write { db in
             let updated = try db.query(
                 """
-                UPDATE exploration SET strategy = ?, finished_at = ?, probe_count = ?, wall_seconds = ?
+                UPDATE exploration SET strategy = ?, finished_at = ?, probe_count = ?, wall_seconds = ?,
+                    priors_origin = ?, priors_apps = ?, priors_dataset = ?
                 WHERE key = ? RETURNING key
                 """,
                 [SQLValue(e.strategy), SQLValue(e.finishedAt), SQLValue(e.probeCount),
-                 SQLValue(e.wallSeconds), SQLValue(e.key)])
+                 SQLValue(e.wallSeconds)] + Self.priorsValues(e) + [SQLValue(e.key)])
             guard !updated.isEmpty else { throw StoreError.unknownExploration(e.key) }
             try db.execute("DELETE FROM census_entry WHERE exploration_key = ?", [SQLValue(e.key)])
             try insertCensus(e, db)
         }
+    }
+
+    /// `priors_origin`, `priors_apps`, `priors_dataset` of an exploration (NULLs without priors).
+    private static func priorsValues(_ e: ExplorationRecord) -> [SQLValue] {
+        [SQLValue(e.priors?.origin.rawValue), SQLValue(e.priors?.apps), SQLValue(e.priors?.dataset)]
     }
 
     private func insertCensus(_ e: ExplorationRecord, _ db: any SQLExecutor) throws {
@@ -218,6 +225,11 @@ open class SQLResultStore: ResultStore, @unchecked Sendable {
                     specText: try row.string(5), strategy: try row.string(6), startedAt: try row.date(7),
                     finishedAt: try row.optionalDate(8), census: [], probeCount: try row.int(9),
                     wallSeconds: try row.double(10))
+                if let origin = try row.optionalString(11) {
+                    guard let o = PriorsSource.Origin(rawValue: origin) else { throw StoreError.corrupt("unknown priors origin '\(origin)'") }
+                    record.priors = PriorsSource(origin: o, apps: try row.optionalInt(12) ?? 0, dataset: try row.optionalString(13))
+                }
+                return record
             }
             let index = Dictionary(uniqueKeysWithValues: records.enumerated().map { ($1.key, $0) })
             let censusFilter = condition.map { " WHERE exploration_key IN (SELECT key FROM exploration WHERE \($0))" } ?? ""

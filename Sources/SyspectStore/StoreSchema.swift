@@ -37,6 +37,7 @@ public enum StoreSchema {
         Migration(version: 3, name: "impact", statements: impact),
         Migration(version: 4, name: "static-analysis", statements: staticAnalysis),
         Migration(version: 5, name: "suite-cases", statements: suiteCases),
+        Migration(version: 6, name: "priors-source", statements: priorsSource),
     ]
 
     /// The version this build writes and understands.
@@ -344,6 +345,20 @@ public enum StoreSchema {
                     REFERENCES probe(exploration_key, policy, replica) ON DELETE CASCADE
             )
             """,
+        ]
+    }
+
+    // MARK: - Version 6
+
+    /// Where an exploration's adaptive priors came from (issue 12 item 7): `store` (other
+    /// applications in the database), `bundled` (the loupedb data compiled into syspect, named
+    /// with its commit in `priors_dataset`) or `none`, with the applications counted. NULL:
+    /// another strategy, or explored before this was recorded.
+    private static func priorsSource(_ d: SQLDialect) -> [String] {
+        [
+            "ALTER TABLE exploration ADD COLUMN priors_origin TEXT CHECK (priors_origin IN ('store', 'bundled', 'none'))",
+            "ALTER TABLE exploration ADD COLUMN priors_apps INTEGER",
+            "ALTER TABLE exploration ADD COLUMN priors_dataset TEXT",
         ]
     }
 }

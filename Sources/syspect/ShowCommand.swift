@@ -118,6 +118,7 @@ enum MeasurementText {
             out += "probes \(s.probeCount) (pass \(s.passed), fail \(s.failed), error \(s.errors)) in "
                 + "\(ProgressDisplay.duration(s.wallSeconds)) wall, strategy \(s.strategy), \(s.replicas) replicas"
                 + (s.finished ? "" : ", UNFINISHED (run explore again to resume)") + "\n"
+            if let priors = s.priors { out += "priors: \(priors)\n" }
             out += finalLine(s.report)
         }
         out += "\n   nr  name                      verdict\n"

@@ -44,10 +44,11 @@ final class TimingRunner: ProbeRunning, @unchecked Sendable {
         return try body(try SQLiteStore(path: path))
     }
 
-    func explorer(_ store: SQLiteStore, _ runner: any ProbeRunning, _ strategy: StrategyName, jobs: Int = 1) throws -> Explorer {
-        try Explorer(spec: spec, store: store,
-                     options: ExploreOptions(jobs: jobs, strategy: strategy, workDirectory: "/var/tmp/syspect-unused"),
-                     runner: runner)
+    func explorer(_ store: SQLiteStore, _ runner: any ProbeRunning, _ strategy: StrategyName, jobs: Int = 1,
+                  priorsFallback: PriorsFallback = .bundledLoupedb) throws -> Explorer {
+        var options = ExploreOptions(jobs: jobs, strategy: strategy, workDirectory: "/var/tmp/syspect-unused")
+        options.priorsFallback = priorsFallback
+        return try Explorer(spec: spec, store: store, options: options, runner: runner)
     }
 
     /// Issue 7, known gap: a resumed session skips the journaled baseline but must still run
@@ -94,7 +95,8 @@ final class TimingRunner: ProbeRunning, @unchecked Sendable {
     }
 
     /// Leave-one-out: the explored application's own measurements (e.g. its loupedb row) are
-    /// never its priors; other applications' are.
+    /// never its priors; other applications' are. (Without the bundled loupedb fallback, which
+    /// a store holding no other application would use: PriorsSourceTests.)
     @Test func priorsLeaveTheExploredApplicationOut() throws {
         let census = Array(0..<8)
         let everything = Dictionary(uniqueKeysWithValues: census.map { ($0, Verdict.either) })
@@ -106,7 +108,7 @@ final class TimingRunner: ProbeRunning, @unchecked Sendable {
                 try store.save(SyspectCore.Measurement(app: app, workload: "w", kind: .benchmark,
                                                        verdicts: everything, source: "loupedb"))
                 let runner = ScriptedRunner(census: census) { _ in .pass }
-                _ = try explorer(store, runner, .adaptive, jobs: 2).run()
+                _ = try explorer(store, runner, .adaptive, jobs: 2, priorsFallback: .none).run()
                 #expect(runner.ran.count == probes, "priors from \(app): \(runner.ran.map(\.policy.key))")
             }
         }

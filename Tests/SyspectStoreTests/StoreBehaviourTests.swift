@@ -138,9 +138,15 @@ enum StoreBehaviour: String, CaseIterable, Sendable, CustomTestStringConvertible
         done.wallSeconds = 812.5
         done.strategy = "binary-split"
         done.census = [CensusEntry(arch: .x32, number: 1, name: "write", calls: 5, failures: 1, errnos: ["EPIPE": 1])]
+        done.priors = PriorsSource(origin: .bundled, apps: 116, dataset: "loupedb at commit a076cf9")
         try store.updateExploration(done)
         #expect(try store.exploration(key: done.key) == done)
         #expect(try store.explorations(app: "redis") == [done])
+        for priors in [PriorsSource(origin: .store, apps: 3), PriorsSource(origin: .none, apps: 0), nil] {
+            done.priors = priors
+            try store.updateExploration(done)
+            #expect(try store.exploration(key: done.key)?.priors == priors)
+        }
         var unknown = done
         unknown.key = "never-begun"
         #expect(throws: StoreError.unknownExploration("never-begun")) { try store.updateExploration(unknown) }
