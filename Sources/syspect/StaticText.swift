@@ -88,7 +88,7 @@ struct StaticDocument: Encodable {
     var text: String {
         var out = "static \(staticCount)  traced \(traced)  required \(required)   (Figure 4; static set: "
         if let a = analysis {
-            out += "syspect, \(a.mode == .callGraph ? "call graph" : "whole libraries"), \(a.objects.count) objects"
+            out += "syspect, \(a.mode.label), \(a.objects.count) objects"
                 + (a.unresolvedSites > 0 ? ", \(a.unresolvedSites) unresolved sites" : "")
                 + (a.missingLibraries.isEmpty ? "" : ", MISSING \(a.missingLibraries.joined(separator: ", "))")
                 + (a.i386Syscalls.isEmpty ? "" : ", \(a.i386Syscalls.count) i386 calls apart")
@@ -124,7 +124,7 @@ enum StaticText {
     /// "call graph, 7 objects" for plan notes: how an app's stored static set was computed.
     static func detail(_ database: any ResultStore, app: String) throws -> String {
         guard let a = try latest(database, app: app)?.analysis else { return "" }
-        return "\(a.mode == .callGraph ? "call graph" : "whole libraries"), \(a.objects.count) objects"
+        return "\(a.mode.label), \(a.objects.count) objects"
             + (a.missingLibraries.isEmpty ? "" : ", \(a.missingLibraries.count) libraries missing")
     }
 }
@@ -150,4 +150,9 @@ extension StaticText {
         }
         if !lines.isEmpty { FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8)) }
     }
+}
+
+extension StaticMode {
+    /// "call graph" or "whole libraries", as `show` and plan notes say it.
+    var label: String { self == .callGraph ? "call graph" : "whole libraries" }
 }
