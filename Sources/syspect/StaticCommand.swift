@@ -131,6 +131,12 @@ enum StaticAnalysisText {
             out += "i386 (int $0x80 / sysenter): "
                 + perI386.keys.sorted().map { "\(SyscallTable.displayName(of: $0, arch: .i386)) (\(perI386[$0]!))" }.joined(separator: ", ") + "\n"
         }
+        var perX32: [Int: Int] = [:]
+        for o in a.objects { for (n, s) in o.x32Sites { perX32[n, default: 0] += s.count } }
+        if !perX32.isEmpty {
+            out += "x32 (syscall with bit 30): "
+                + perX32.keys.sorted().map { "\(SyscallTable.displayName(of: $0, arch: .x32)) (\(perX32[$0]!))" }.joined(separator: ", ") + "\n"
+        }
         if listSites {
             for o in a.objects {
                 for (n, list) in o.sites.sorted(by: { $0.key < $1.key }) {
@@ -154,6 +160,7 @@ enum StaticAnalysisText {
         let reachable = a.objects.reduce(0) { $0 + $1.functionsReachable }, total = a.objects.reduce(0) { $0 + $1.functionsTotal }
         out += "total: \(a.syscalls.count) x86-64 system calls"
         if !a.i386Syscalls.isEmpty { out += ", \(a.i386Syscalls.count) i386" }
+        if !a.x32Syscalls.isEmpty { out += ", \(a.x32Syscalls.count) x32" }
         out += ", \(a.unresolvedCount) unresolved sites, \(reachable) of \(total) functions charged\n"
         if a.targets.count > 1 {
             for t in a.targets { out += "  \(t): \(a.syscalls(forTarget: t).count) system calls\n" }
