@@ -2,6 +2,7 @@ import Foundation
 import SyspectCore
 import Testing
 @testable import SyspectExplore
+import SyspectStore
 
 /// Real probes of a suite (Fixtures/suite-trs, cat as the target) in sandboxes, as root.
 @Suite(.serialized) struct SuiteProbeTests {
@@ -55,5 +56,65 @@ import Testing
         #expect(run.outcome == .fail)
         #expect(run.suiteResults == nil)
         #expect(run.reason.contains("judged by the exit status"), "\(run.reason)")
+    }
+}
+
+/// A suite runner for the explorer (pure): the baseline replicas report test cases (one flaky),
+/// probes pass unless they stub call 1, and the runner remembers the criterion it was given.
+final class SuiteScriptedRunner: ProbeRunning, @unchecked Sendable {
+    let criterion: SuiteCriterion?
+    private let lock = NSLock()
+    private(set) var criteria: [SuiteCriterion] = []
+
+    init(criterion: SuiteCriterion? = nil) { self.criterion = criterion }
+
+    func run(_ request: ProbeRequest, census: Bool) -> ProbeRun {
+        var run = ProbeRun(outcome: .pass, reason: "ok", exitStatus: 1, durationSeconds: 0.01,
+                           census: census ? [0, 1].map { CensusEntry(arch: .x86_64, number: $0, name: "c\($0)", calls: 1, failures: 0, errnos: [:]) } : [],
+                           directory: "/nonexistent")
+        if request.policy == .baseline && criterion == nil {
+            run.suiteResults = SuiteResults(cases: ["a": .pass, "b": .pass, "flaky": request.replica == 1 ? .pass : .fail, "never": .fail])
+        } else if request.policy.stub.contains(1) {
+            (run.outcome, run.brokenCases) = (.fail, ["b"])
+        }
+        return run
+    }
+
+    func withSuiteCriterion(_ criterion: SuiteCriterion) -> any ProbeRunning {
+        lock.withLock { criteria.append(criterion) }
+        return SuiteJudgedRunner(base: self, criterion: criterion)
+    }
+}
+
+struct SuiteJudgedRunner: ProbeRunning {
+    let base: SuiteScriptedRunner
+    let criterion: SuiteCriterion
+    func run(_ request: ProbeRequest, census: Bool) -> ProbeRun { base.run(request, census: census) }
+}
+
+@Suite struct SuiteExplorerTests {
+    @Test func theBaselineGivesTheCriterionAndAResumeRebuildsItFromTheJournal() throws {
+        var spec = AppSpec(name: "suiteapp", workload: "suite-x", kind: .suite, command: ["x"], targets: ["x"],
+                           replicas: 2, directory: "/", text: "name: suiteapp # \(UUID())")
+        spec.suite = SuiteSettings(resultsDirectory: "${SYSPECT_PROBE_DIR}")
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("suite-\(UUID()).db").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let store = try SQLiteStore(path: path)
+        let options = ExploreOptions(jobs: 2, strategy: .oneByOne, workDirectory: "/var/tmp/syspect-unused")
+        let runner = SuiteScriptedRunner()
+        let first = try Explorer(spec: spec, store: store, options: options, runner: runner).run()
+        let expected = SuiteCriterion(mustPass: ["a", "b"], flaky: ["flaky"])
+        #expect(first.suiteCriterion == expected)
+        #expect(runner.criteria == [expected])
+        #expect(first.measurement.verdicts[1] == .fake)
+        // The breakage per call comes from the journal.
+        let breakage = SuiteBreakage(probes: try store.probes(exploration: first.exploration.key))
+        #expect(breakage.entries.map(\.number) == [1])
+        #expect(breakage.entries.first?.cases == ["b"])
+        // Again: nothing runs, the criterion comes back from the stored baseline cases.
+        let again = SuiteScriptedRunner(criterion: expected)
+        let second = try Explorer(spec: spec, store: store, options: options, runner: again).run()
+        #expect(second.suiteCriterion == expected)
+        #expect(second.sessionProbes == 0)
     }
 }
