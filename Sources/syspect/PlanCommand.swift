@@ -104,7 +104,7 @@ struct PlanCommand: ParsableCommand {
 
     private func render(_ plan: SupportPlan, comparison: PlanComparison?, weighted: Bool, baseline: BaselineTargets?) -> String {
         let format = data.format
-        let notes = baseline.map { PlanRendering.notes($0).joined(separator: "\n") + "\n" } ?? ""
+        let baselineNotes = baseline.map { PlanRendering.notes($0).joined(separator: "\n") + "\n" } ?? ""
         switch format {
         case .json:
             return DataOptions.json(PlanDocument(plan: plan, comparison: comparison, baseline: baseline.map(BaselineDocument.init)))
@@ -112,7 +112,7 @@ struct PlanCommand: ParsableCommand {
             return PlanRendering.grid(plan, costs: weighted).render(.csv)
                 + (comparison.map { "\n" + PlanRendering.grid($0).render(.csv) } ?? "")
         case .table, .markdown:
-            var out = PlanRendering.summary(plan) + "\n" + notes + "\n" + PlanRendering.grid(plan, costs: weighted).render(format)
+            var out = PlanRendering.summary(plan) + "\n" + baselineNotes + "\n" + PlanRendering.grid(plan, costs: weighted).render(format)
             let notes = PlanRendering.reasons(plan, all: reasons)
             if !notes.isEmpty { out += "\n" + (reasons ? "Reasons:" : "Conflicts and changed decisions:") + "\n" + notes.map { "  " + $0 }.joined(separator: "\n") + "\n" }
             if let comparison {
