@@ -269,7 +269,11 @@ struct ObjectScanner {
                 }
             }
         }
-        for i in functions.indices { functions[i].sites.sort { ($0.address, $0.number ?? -1) < ($1.address, $1.number ?? -1) } }
+        // Sets of resolutions iterate in a per-process order: sort so summaries are reproducible.
+        for i in functions.indices {
+            functions[i].sites.sort { ($0.address, $0.number ?? -1, $0.argument ?? -1, $0.note ?? "") < ($1.address, $1.number ?? -1, $1.argument ?? -1, $1.note ?? "") }
+            functions[i].importCalls.sort { ($0.address, $0.number ?? -1, $0.note ?? "") < ($1.address, $1.number ?? -1, $1.note ?? "") }
+        }
 
         let stripped = !elf.hasSymtab
         if stripped && !exec.isEmpty {

@@ -109,7 +109,7 @@ public struct StaticAnalyzer: Sendable {
             let c = charged[o]
             var sites: [Int: [StaticSite]] = [:], i386: [Int: [StaticSite]] = [:], x32: [Int: [StaticSite]] = [:]
             var unresolved: [StaticSite] = []
-            for site in c.sites.sorted(by: { $0.address < $1.address }) {
+            for site in c.sites.sorted(by: { ($0.address, $0.number ?? -1, $0.note ?? "") < ($1.address, $1.number ?? -1, $1.note ?? "") }) {
                 if let n = site.number {
                     switch site.arch {
                     case .x86_64: sites[n, default: []].append(site)
