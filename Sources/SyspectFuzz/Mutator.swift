@@ -32,7 +32,8 @@ public struct Mutator: Sendable {
             return ["name:", "workload:", "kind:", "command:", "targets:", "script:", "ready:", "port:", "delay:",
                     "timeouts:", "run:", "replicas:", "environment:", "metric:", "better:", "health", "benchmark",
                     "suite", "higher", "- ", "[", "]", "{", "}", "&a ", "*a", "!!str ", "!!int ", "---\n", "...\n",
-                    "|\n", ">-\n", "? ", "%YAML 1.2\n", "<<: *a", "~", "null"]
+                    "|\n", ">-\n", "? ", "%YAML 1.2\n", "<<: *a", "~", "null",
+                    "results:", "directory:", "output:", "debian:", "package:", "binaries:", "${SYSPECT_PROBE_DIR}"]
         case .osList:
             return ["read", "write", "openat", "clone3", "futimensat", "# comment", "999", "547"]
         case .costs:
