@@ -94,36 +94,31 @@ import Testing
         try check("sqlite3", binary: bin, census: c)
     }
 
-    @Test func redis() throws {
-        let bin = try #require(installed("redis-server"), "redis-server is not installed: run scripts/setup")
-        let script = serverScript(
-            start: "redis-server --port 6379 --bind 127.0.0.1 --save '' --appendonly no --dir . --daemonize no --logfile '' --protected-mode no",
-            port: 6379, workload: "REDIS_REQUESTS=2000 \(Self.examples)/redis/redis-benchmark.sh >/dev/null")
-        try check("redis-server", binary: bin, census: try census(target: "redis-server", script: script))
+    /// A server of examples/: how to start it, its port, the example script that drives it.
+    struct Server: Sendable, CustomStringConvertible {
+        var binary: String
+        var start: String
+        var port: Int
+        var workload: String
+        var description: String { binary }
     }
 
-    @Test func nginx() throws {
-        let bin = try #require(installed("nginx"), "nginx is not installed: run scripts/setup")
-        let script = serverScript(
-            start: "nginx -p ./ -c \(Self.examples)/nginx/nginx.conf -e error.log -g 'daemon off;'",
-            port: 8080, workload: "WRK_DURATION=1s \(Self.examples)/nginx/wrk.sh >/dev/null")
-        try check("nginx", binary: bin, census: try census(target: "nginx", script: script))
-    }
+    static let servers = [
+        Server(binary: "redis-server",
+               start: "redis-server --port 6379 --bind 127.0.0.1 --save '' --appendonly no --dir . --daemonize no --logfile '' --protected-mode no",
+               port: 6379, workload: "REDIS_REQUESTS=2000 \(examples)/redis/redis-benchmark.sh"),
+        Server(binary: "nginx", start: "nginx -p ./ -c \(examples)/nginx/nginx.conf -e error.log -g 'daemon off;'",
+               port: 8080, workload: "WRK_DURATION=1s \(examples)/nginx/wrk.sh"),
+        Server(binary: "memcached", start: "memcached -l 127.0.0.1 -p 11211 -U 0 -u nobody -t 2 -m 64 -c 256",
+               port: 11211, workload: "MEMASLAP_OPS=2000 \(examples)/memcached/memaslap.sh"),
+        Server(binary: "lighttpd", start: "lighttpd -D -f \(examples)/lighttpd/lighttpd.conf",
+               port: 8081, workload: "WEB_PORT=8081 WRK_DURATION=1s \(examples)/lighttpd/wrk.sh"),
+    ]
 
-    @Test func memcached() throws {
-        let bin = try #require(installed("memcached"), "memcached is not installed: run scripts/setup")
-        let script = serverScript(
-            start: "memcached -l 127.0.0.1 -p 11211 -U 0 -u nobody -t 2 -m 64 -c 256",
-            port: 11211, workload: "MEMASLAP_OPS=2000 \(Self.examples)/memcached/memaslap.sh >/dev/null")
-        try check("memcached", binary: bin, census: try census(target: "memcached", script: script))
-    }
-
-    @Test func lighttpd() throws {
-        let bin = try #require(installed("lighttpd"), "lighttpd is not installed: run scripts/setup")
-        let script = serverScript(
-            start: "lighttpd -D -f \(Self.examples)/lighttpd/lighttpd.conf",
-            port: 8081, workload: "WEB_PORT=8081 WRK_DURATION=1s \(Self.examples)/lighttpd/wrk.sh >/dev/null")
-        try check("lighttpd", binary: bin, census: try census(target: "lighttpd", script: script))
+    @Test(arguments: servers) func server(_ server: Server) throws {
+        let bin = try #require(installed(server.binary), "\(server.binary) is not installed: run scripts/setup")
+        let script = serverScript(start: server.start, port: server.port, workload: server.workload + " >/dev/null")
+        try check(server.binary, binary: bin, census: try census(target: server.binary, script: script))
     }
 
     /// The fixture's modes whose calls are fixed in its code (not `repeat`/`expect`, which call
