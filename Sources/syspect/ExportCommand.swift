@@ -9,5 +9,5 @@ struct ExportCommand: ParsableCommand {
             Exit status: 0 written; 1 bad input (unknown app, workload or OS, unreadable data, \
             output not writable); 64 usage error.
             """,
-        subcommands: [ExportSeccompCommand.self, ExportStubsCommand.self, ExportManualCommand.self])
+        subcommands: [ExportSeccompCommand.self, ExportStubsCommand.self, ExportManualCommand.self, ExportK8sJobCommand.self])
 }
