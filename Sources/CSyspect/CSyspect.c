@@ -235,6 +235,15 @@ long csy_ptrace(int request, pid_t pid, unsigned long addr, unsigned long data) 
     return ptrace((enum __ptrace_request)request, pid, (void *)addr, (void *)data);
 }
 
+int csy_ptrace_signal_origin(pid_t pid, int *code, pid_t *sender) {
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    if (ptrace(PTRACE_GETSIGINFO, pid, NULL, &info) != 0) return -1;
+    *code = info.si_code;
+    *sender = info.si_pid;
+    return 0;
+}
+
 pid_t csy_wait_any(int *status) { return waitpid(-1, status, __WALL | __WNOTHREAD); }
 
 

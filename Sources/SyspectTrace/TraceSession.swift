@@ -64,6 +64,8 @@ final class TraceSession: @unchecked Sendable {
     private var processesCountedByTracer = 0
     private var exitCode: Int32?
     private var termSignal: Int32?
+    /// The signal the sandbox's init was killed for (see `NamespaceInitSignals`).
+    private var fatalSignal: Int32?
     private var started = Date()
     private var killedProcesses: Set<Int32> = []
     private let countFailures: Bool
@@ -322,6 +324,12 @@ final class TraceSession: @unchecked Sendable {
                 } else {
                     Ptrace.resume(Self.request(thread), tid)
                 }
+            case 0 where plan.usesPidNamespace && thread.process.pid == rootPid
+                && NamespaceInitSignals.wouldKill(pid: tid, signal: signal):
+                // The namespace's init would die of it untraced, but re-injected it is dropped
+                // (a fault would repeat forever): end it as the kernel would have.
+                fatalSignal = signal
+                _ = csy_kill(rootPid, SIGKILL)
             case 0:
                 Ptrace.resume(Self.request(thread), tid, signal: signal)  // a signal for the tracee: re-inject
             default:
@@ -539,7 +547,8 @@ final class TraceSession: @unchecked Sendable {
         }
         guard tid == rootPid else { return }
         let code = csy_wifexited(status) != 0 ? csy_wexitstatus(status) : nil
-        let signal = csy_wifsignaled(status) != 0 ? csy_wtermsig(status) : nil
+        var signal = csy_wifsignaled(status) != 0 ? csy_wtermsig(status) : nil
+        if signal == SIGKILL, let fatalSignal { signal = fatalSignal }
         if !rootExeced { settleLaunch(executed: false) }
         lock.lock()
         exitCode = code

@@ -256,6 +256,18 @@ static int mode_signal(void) {
     return caught ? 0 : 1;
 }
 
+// Deaths by signal: a fault (SIGSEGV from the kernel), abort(3), and a SIGTERM sent to itself
+// (which a PID namespace's init survives: it then returns 3).
+static int mode_crash(const char *how) {
+    if (!strcmp(how, "segv")) {
+        volatile int *nowhere = NULL;
+        return *nowhere;
+    }
+    if (!strcmp(how, "abort")) abort();
+    raise(SIGTERM);
+    return 3;
+}
+
 // MARK: sub-feature and pseudo-file modes (syspect trace --features)
 
 static int feature_ioctl(long n) {
@@ -401,6 +413,7 @@ int main(int argc, char **argv) {
     if (!strcmp(mode, "daemon")) return mode_daemon(argc > 2 ? argv[2] : "syspect-fixture-daemon");
     if (!strcmp(mode, "stop")) return mode_stop();
     if (!strcmp(mode, "signal")) return mode_signal();
+    if (!strcmp(mode, "crash")) return mode_crash(argc > 2 ? argv[2] : "segv");
     if (!strcmp(mode, "exit")) return (int)arg_long(argc, argv, 2, 0);
     if (!strcmp(mode, "sleep")) {
         sleep((unsigned)arg_long(argc, argv, 2, 1));

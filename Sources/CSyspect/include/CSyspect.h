@@ -65,6 +65,11 @@ int csy_read_launch_error(int fd, int *stage, int *error);
 /// Non-variadic ptrace.
 long csy_ptrace(int request, pid_t pid, unsigned long addr, unsigned long data);
 
+/// PTRACE_GETSIGINFO at a signal-delivery stop: the signal's si_code (> 0: sent by the kernel,
+/// e.g. a fault) and the sender's pid as the tracee's namespace sees it (0: from the kernel or
+/// an ancestor namespace). Returns 0, or -1 with errno.
+int csy_ptrace_signal_origin(pid_t pid, int *code, pid_t *sender);
+
 /// waitpid(-1, status, __WALL | __WNOTHREAD): only this thread's children and tracees.
 pid_t csy_wait_any(int *status);
 
