@@ -1,5 +1,4 @@
 import Foundation
-import SyspectTestSupport
 
 /// A PostgreSQL cluster of one test's own: `initdb` in a folder under /var/tmp, a server on a
 /// free loopback port (trust authentication, no fsync), run as the `postgres` user. A test may
@@ -61,14 +60,31 @@ final class PrivatePostgres {
         try? FileManager.default.removeItem(atPath: folder)
     }
 
-    @discardableResult
-    private func asPostgres(_ tool: String, _ arguments: [String]) throws -> String {
-        let output = try runProgram("/usr/sbin/runuser", ["-u", "postgres", "--", bin + "/" + tool] + arguments)
-        guard output.status == 0 else {
+    /// Runs a PostgreSQL tool as `postgres` (posix_spawn and waitpid: Foundation's `Process`
+    /// was seen never to return from `waitUntilExit` for `runuser … pg_ctl start`, whose server
+    /// lives on). Its output goes to a file, not a pipe the server would hold open.
+    private func asPostgres(_ tool: String, _ arguments: [String]) throws {
+        let outputPath = folder + "/\(tool).out"
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let argv = ["/usr/sbin/runuser", "-u", "postgres", "--", bin + "/" + tool] + arguments
+        let cArguments = argv.map { strdup($0) } + [nil]
+        defer { cArguments.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, argv[0], &actions, nil, cArguments, environ)
+        guard spawned == 0 else { throw PrivatePostgresError("cannot run \(tool): errno \(spawned)") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let exited = (status & 0x7f) == 0, code = (status >> 8) & 0xff
+        guard exited && code == 0 else {
+            let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
             let log = (try? String(contentsOfFile: folder + "/log", encoding: .utf8)) ?? ""
-            throw PrivatePostgresError("\(tool) \(arguments.last ?? "") exited \(output.status): \(output.stderr)\(log.suffix(2000))")
+            throw PrivatePostgresError("\(tool) \(arguments.last ?? "") failed (wait status \(status)): \(text)\(log.suffix(2000))")
         }
-        return output.stdout
     }
 
     /// A loopback port nothing listens on (the kernel's pick for a bound socket, then closed).
