@@ -144,10 +144,12 @@ struct ELFFile: @unchecked Sendable {
     var hasSymtab: Bool { sections.contains { $0.type == 2 } }
     var executableSections: [ELFSection] { sections.filter { $0.isExecutable && $0.type == 1 && $0.size > 0 } }
 
-    init(path: String) throws(StaticAnalysisError) {
+    /// `headersOnly`: only the headers, sections and build-id (enough for the cache key);
+    /// no symbols, relocations or dynamic tags.
+    init(path: String, headersOnly: Bool = false) throws(StaticAnalysisError) {
         self.path = path
         file = try MappedFile(path: path)
-        try parse()
+        try parse(headersOnly: headersOnly)
     }
 
     // MARK: raw reads
@@ -186,7 +188,7 @@ struct ELFFile: @unchecked Sendable {
 
     // MARK: parsing
 
-    private mutating func parse() throws(StaticAnalysisError) {
+    private mutating func parse(headersOnly: Bool) throws(StaticAnalysisError) {
         guard file.size >= 16, u32(0) == 0x464C_457F else { throw .notELF(path: path) }
         guard u8(4) == 2 else {
             if u8(4) == 1 { throw .notELF64(path: path) }
@@ -249,6 +251,7 @@ struct ELFFile: @unchecked Sendable {
 
         for s in sections where s.type == 7 { notes.append((s.offset, s.size)) }  // SHT_NOTE
         buildID = readBuildID(notes: notes)
+        if headersOnly { return }
 
         // Symbols with versions.
         let versions = readVersions()

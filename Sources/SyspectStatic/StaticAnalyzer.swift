@@ -20,13 +20,14 @@ public struct StaticAnalyzer: Sendable {
 
     /// The summary of one object, from the cache when it holds one for this file's contents.
     public func summary(path: String) throws(StaticAnalysisError) -> ObjectSummary {
-        let elf = try ELFFile(path: path)
-        let key = ObjectKey(buildID: elf.buildID, path: path, size: elf.file.size, modificationTime: elf.file.mtime)
+        let header = try ELFFile(path: path, headersOnly: true)
+        let key = ObjectKey(buildID: header.buildID, path: path, size: header.file.size, modificationTime: header.file.mtime)
         if let cached = cache?.summary(for: key), cached.version == StaticAnalysis.analyserVersion {
             var s = cached
             s.path = path
             return s
         }
+        let elf = try ELFFile(path: path)
         let s = ObjectScanner(elf: elf, disassembler: try Disassembler()).scan()
         cache?.store(s, for: key)
         return s
