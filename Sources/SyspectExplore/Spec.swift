@@ -373,8 +373,14 @@ private struct SpecReader {
             let line = offset.map { offset in 1 + yaml.prefix(offset).filter(\.isNewline).count }
             return SpecError(file: file, line: line, message: "not valid YAML text: \(InputText.escaped(problem, limit: 120)); remove or replace that character")
         case .duplicatedKeysInMapping(let duplicates, let context):
-            let keys = duplicates.map { "`\(InputText.escaped($0))`" }.joined(separator: ", ")
-            return SpecError(file: file, line: context.mark.line > 0 ? context.mark.line : nil, message: "key \(keys) appears twice; remove one")
+            // Yams lists every occurrence (non-scalar keys as "<uncovertable>"): name three.
+            var names: [String] = []
+            for key in duplicates.sorted() where !names.contains(key) { names.append(key) }
+            let shown = names.prefix(3).map { $0 == "<uncovertable>" ? "a non-scalar key" : "`\(InputText.escaped($0, limit: 40))`" }
+            let message = names.count == 1
+                ? "key \(shown[0]) appears twice; remove one"
+                : "keys \(shown.joined(separator: ", "))\(names.count > 3 ? " and \(names.count - 3) more" : "") appear twice; keep one of each"
+            return SpecError(file: file, line: context.mark.line > 0 ? context.mark.line : nil, message: message)
         default:
             return SpecError(file: file, line: nil, message: "not valid YAML (\(InputText.escaped("\(error)"))); check the file's syntax")
         }
