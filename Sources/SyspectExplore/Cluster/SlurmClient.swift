@@ -114,7 +114,12 @@ public struct SlurmClient: Sendable {
         }
         guard settings["JobCompType"] == "jobcomp/filetxt", let log = settings["JobCompLoc"],
               let text = try? String(contentsOfFile: log, encoding: .utf8) else { return nil }
-        do { return try SlurmOutput.completionLines(text).filter { $0.task.job == job } } catch { throw .unexpectedOutput(error) }
+        let lines: [SlurmTaskStatus]
+        do { lines = try SlurmOutput.completionLines(text).filter { $0.task.job == job } } catch { throw .unexpectedOutput(error) }
+        // A requeued task has several lines: the last one is how it ended.
+        var last: [SlurmTaskID: Int] = [:]
+        for (position, status) in lines.enumerated() { last[status.task] = position }
+        return lines.enumerated().filter { last[$0.element.task] == $0.offset }.map(\.element)
     }
 
     /// Cancels one task (`scancel 123_4`) or a whole job.
