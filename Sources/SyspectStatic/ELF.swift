@@ -255,10 +255,9 @@ struct ELFFile: @unchecked Sendable {
 
         // Symbols with versions.
         let versions = readVersions()
-        for (index, s) in sections.enumerated() where s.type == 11 || s.type == 2 {  // DYNSYM, SYMTAB
+        for s in sections where s.type == 11 || s.type == 2 {  // DYNSYM, SYMTAB
             let syms = readSymbols(s, versions: s.type == 11 ? versions : nil)
             if s.type == 11 { dynamicSymbols = syms } else { staticSymbols = syms }
-            _ = index
         }
 
         // Relocations (SHT_RELA) against .dynsym or none.
