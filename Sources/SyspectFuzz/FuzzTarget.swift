@@ -39,7 +39,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     public func check(_ data: Data) throws(RuleViolation) -> String? {
         switch self {
         case .spec:
-            // `AppSpec.load` reads UTF-8 only (anything else: "cannot read the spec file").
+            // `AppSpec.load` reads UTF-8 only (anything else: "FILE:N: not UTF-8 text", a CLI test).
             guard let text = String(data: data, encoding: .utf8) else { return nil }
             do {
                 _ = try AppSpec.parse(text: text, file: fileName, directory: "/nonexistent/syspect-fuzz")
