@@ -125,19 +125,19 @@ public enum SlurmOutput {
             let state = SlurmState(fields[1].trimmingCharacters(in: .whitespaces))
             let reason = fields[2].trimmingCharacters(in: .whitespaces)
             guard !state.name.isEmpty else { throw fail("no state") }
-            let tasks: [SlurmTaskID]
-            if let task = SlurmTaskID(parsing: Substring(id)) {
-                tasks = [task]
-            } else if let (job, indices) = arrayRange(id) {
-                tasks = indices.map { SlurmTaskID(job: job, index: $0) }
-            } else {
-                throw fail("not a job id (123, 123_4 or 123_[1-3])")
-            }
+            guard let tasks = tasks(of: id) else { throw fail("not a job id (123, 123_4 or 123_[1-3])") }
             for task in tasks {
                 result.append(SlurmTaskStatus(task: task, state: state, reason: reason.isEmpty || reason == "None" ? nil : reason))
             }
         }
         return result
+    }
+
+    /// `123` → [123]; `123_4` → [123_4]; `123_[1-2]` → [123_1, 123_2]; nil for anything else.
+    private static func tasks(of id: String) -> [SlurmTaskID]? {
+        if let task = SlurmTaskID(parsing: Substring(id)) { return [task] }
+        guard let (job, indices) = arrayRange(id) else { return nil }
+        return indices.map { SlurmTaskID(job: job, index: $0) }
     }
 
     /// `123_[1-3,5%2]` → (123, [1, 2, 3, 5]); nil when not of that shape.
@@ -166,14 +166,7 @@ public enum SlurmOutput {
             let state = SlurmState(fields[1].trimmingCharacters(in: .whitespaces))
             guard !state.name.isEmpty else { throw fail("no state") }
             let (status, signal) = try exitCode(fields[2].trimmingCharacters(in: .whitespaces), fail)
-            let tasks: [SlurmTaskID]
-            if let task = SlurmTaskID(parsing: Substring(id)) {
-                tasks = [task]
-            } else if let (job, indices) = arrayRange(id) {
-                tasks = indices.map { SlurmTaskID(job: job, index: $0) }
-            } else {
-                throw fail("not a job id (123, 123_4 or 123_[1-3])")
-            }
+            guard let tasks = tasks(of: id) else { throw fail("not a job id (123, 123_4 or 123_[1-3])") }
             for task in tasks {
                 result.append(SlurmTaskStatus(task: task, state: state, exitStatus: status, signal: signal == 0 ? nil : signal))
             }
