@@ -15,8 +15,10 @@ struct ExploreCommand: ParsableCommand {
             SPEC is an application spec file (YAML, see docs/explore.md). syspect runs the \
             workload unmodified (baseline, with a census), then probes each traced call stubbed \
             (-ENOSYS) and faked (returns 0), each probe replicated and in fresh namespaces (the \
-            default adaptive strategy tests likely-passing calls in groups; --strategy one-by-one \
-            probes every call alone); then everything together, and when that fails it searches the conflicting calls. Every \
+            default adaptive strategy tests likely-passing calls in groups, by priors from the other \
+            applications in the database or else the bundled loupedb measurements; --strategy one-by-one \
+            probes every call alone); then everything together, and when that fails it searches the conflicting calls \
+            and resolves each with the least loss (an `either` call tries its other mode before one is made required). Every \
             probe is journaled in the database: running the same spec again resumes.
 
             Exit status: 0 verdicts stored; 130/143 interrupted (SIGINT/SIGTERM; run again to \
