@@ -59,7 +59,8 @@ final class SuiteWatcher {
             if stoppedEarly {
                 run.brokenCases = criterion.failedSoFar(results)
                 run.outcome = .fail
-                run.reason = "must-pass test case \(Self.list(run.brokenCases)) failed (the suite was stopped there)"
+                let noun = run.brokenCases.count == 1 ? "test case" : "test cases"
+                run.reason = "must-pass \(noun) \(Self.list(run.brokenCases)) failed (the suite was stopped there)"
             } else if timedOut {
                 run.brokenCases = criterion.failedSoFar(results)
             } else {
