@@ -103,15 +103,19 @@ enum ImpactStoreBehaviour: String, CaseIterable, Sendable, CustomTestStringConve
     /// gets the missing one on the next open, and keeps its data.
     static func laterMigrationAppliedAfterNewer(_ db: TestDatabase, _ store: any ManagedStore & SQLResultStore) throws {
         try store.saveImpact([result(3, "stub", flagged: true)])
+        // Undo every other migration, newest first: its tables dropped, its added columns too.
         let others = StoreSchema.migrations.filter { $0.version != 1 && $0.version != 3 }
-        for migration in others {
-            let tables = migration.statements(for: .sqlite).compactMap { sql -> String? in
+        for migration in others.reversed() {
+            let undo = migration.statements(for: .sqlite).compactMap { sql -> String? in
                 let words = sql.split(whereSeparator: { $0.isWhitespace || $0 == "(" })
-                guard words.count > 2, words[0] == "CREATE", words[1] == "TABLE" else { return nil }
-                return String(words[2])
+                if words.count > 2, words[0] == "CREATE", words[1] == "TABLE" { return "DROP TABLE \(words[2])" }
+                if words.count > 5, words[0] == "ALTER", words[1] == "TABLE", words[3] == "ADD", words[4] == "COLUMN" {
+                    return "ALTER TABLE \(words[2]) DROP COLUMN \(words[5])"
+                }
+                return nil
             }
             try store.database.write { sql in
-                for table in tables.reversed() { try sql.execute("DROP TABLE \(table)", []) }
+                for statement in undo.reversed() { try sql.execute(statement, []) }
                 try sql.execute("DELETE FROM grdb_migrations WHERE identifier = ?", [SQLValue(migration.identifier)])
             }
         }
