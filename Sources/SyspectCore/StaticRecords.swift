@@ -25,11 +25,3 @@ public struct ExplorationStatic: Codable, Sendable, Hashable {
     }
 }
 
-/// FNV-1a 64-bit as 16 hex digits: stable across runs and builds (Swift's `Hasher` is seeded
-/// per process), for keys and digests.
-public func fnv1a64Hex(_ text: String) -> String {
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-    let hex = String(hash, radix: 16)
-    return String(repeating: "0", count: 16 - hex.count) + hex
-}

@@ -1,5 +1,6 @@
 import Foundation
 import PostgresNIO
+import SyspectCore
 import SyspectStore
 
 /// `SQLDatabase` over one PostgreSQL connection: a synchronous bridge over postgres-nio's
@@ -136,9 +137,7 @@ final class PostgresConnectionDatabase: SQLDatabase, @unchecked Sendable {
 
     /// FNV-1a 64 of "schema\0name": stable across processes and builds.
     static func lockKey(schema: String, name: String) -> Int64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in (schema + "\u{0}" + name).utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return Int64(bitPattern: hash)
+        Int64(bitPattern: fnv1a64(schema + "\u{0}" + name))
     }
 
     /// "pid N on host H" (sent as `application_name`, so that a refused run can name this one).

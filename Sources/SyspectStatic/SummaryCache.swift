@@ -35,9 +35,7 @@ public struct ObjectKey: Sendable, Hashable, Codable {
     /// A file-name-safe identifier: "v2-<build-id>-<size>" or "v2-path-<hash of path,size,mtime>".
     public var id: String {
         if !buildID.isEmpty { return "v\(version)-\(buildID)-\(size)" }
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a: stable across runs, unlike Hasher
-        for b in "\(path)\u{0}\(size)\u{0}\(modificationTime)".utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return "v\(version)-path-" + String(h, radix: 16)
+        return "v\(version)-path-" + String(fnv1a64("\(path)\u{0}\(size)\u{0}\(modificationTime)"), radix: 16)
     }
 }
 

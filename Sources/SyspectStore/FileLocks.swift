@@ -1,4 +1,5 @@
 import Foundation
+import SyspectCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,11 +26,7 @@ final class FileLocks: @unchecked Sendable {
     }
 
     func path(of name: String) -> String {
-        // FNV-1a 64: stable across runs and builds (Swift's Hasher is seeded per process).
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in name.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        let hex = String(hash, radix: 16)
-        return databasePath + "-lock-" + String(repeating: "0", count: 16 - hex.count) + hex
+        databasePath + "-lock-" + stableHash(name)
     }
 
     /// nil when taken; else who holds it.

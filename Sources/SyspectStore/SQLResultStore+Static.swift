@@ -47,7 +47,7 @@ extension SQLResultStore {
                  SQLValue(try Self.json(byTarget, encoder)), SQLValue(try Self.json(a.missingLibraries, encoder)),
                  SQLValue(try Self.json(record.outsideStatic, encoder)), SQLValue(record.analysedAt), SQLValue(record.seconds)])
             for (position, (object, text)) in objects.enumerated() {
-                let digest = fnv1a64Hex(text)
+                let digest = stableHash(text)
                 let id = [SQLValue(object.buildID), SQLValue(digest)]
                 let stored = try db.query("SELECT object_json FROM static_object WHERE build_id = ? AND digest = ?", id)
                 if let row = stored.first {
