@@ -367,6 +367,10 @@ final class MeasuredRunner: ProbeRunning, @unchecked Sendable {
         let result = try #require(results.first)
         let fds = try #require(result.comparison(.fds))
         #expect(fds.flagged, "\(result)")
-        #expect(fds.policyMean > 2 * fds.baselineMean, "\(result)")
+        // redis-benchmark runs two tests (SET, GET) with -c 10 connections each: with close faked
+        // every one stays open, at least 20 descriptors above the baseline's peak. (The baseline's
+        // own peak varies with load: 33 on an idle machine, 60 under load 14, both 54 below the
+        // policy's; a ratio to it is not a property of the leak.)
+        #expect(fds.policyMean - fds.baselineMean >= 20, "\(result)")
     }
 }

@@ -51,8 +51,10 @@ struct BrowserTests {
             #expect(TestSupport.count("<rect class=\"box ", in: body) == SyscallTable.x86_64Numbers.count)
         }
         let legend = dom.components(separatedBy: "<section id=\"legend\"").dropFirst().first?.components(separatedBy: "</section>").first ?? ""
-        #expect(TestSupport.count("<li>", in: legend) == BoxStatus.allCases.count + 2)
+        // Every box status, the static-only box, and the two static bars (loupedb's, syspect's).
+        #expect(TestSupport.count("<li>", in: legend) == BoxStatus.allCases.count + 3)
         for status in BoxStatus.allCases { #expect(legend.contains(status.label)) }
+        #expect(legend.contains("static analysis (upper bound) from loupedb") && legend.contains("static analysis by syspect"))
         for id in ["grids", "bars", "importance", "plan", "impact"] {
             #expect(dom.contains("<section id=\"\(id)\""), "section \(id) missing from the DOM")
         }
