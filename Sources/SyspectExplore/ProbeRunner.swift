@@ -364,13 +364,7 @@ public struct ProbeRunner: ProbeRunning {
 
     /// Whether `pid` has a SIGTERM handler (the init of a PID namespace ignores signals it does
     /// not catch, so SIGTERM would only waste the grace period).
-    func catchesSIGTERM(_ pid: Int32) -> Bool {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigCgt:") }),
-              let mask = UInt64(line.dropFirst("SigCgt:".count).trimmingCharacters(in: .whitespaces), radix: 16)
-        else { return false }
-        return mask & (1 << (UInt64(SIGTERM) - 1)) != 0
-    }
+    func catchesSIGTERM(_ pid: Int32) -> Bool { ProcStatus.catches(SIGTERM, pid: pid) }
 
     func fill(_ run: inout ProbeRun, from result: TraceResult) {
         run.census = result.census

@@ -28,14 +28,6 @@ enum NamespaceInitSignals {
         return code > 0 || sender == 0
     }
 
-    /// Bit `signal - 1` of a /proc/PID/status mask line (`SigCgt:`, `SigIgn:`), or nil when the
-    /// line is absent or not hexadecimal.
-    static func maskHas(_ signal: Int32, line prefix: String, status: String) -> Bool? {
-        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(prefix) }),
-              let mask = UInt64(line.dropFirst(prefix.count).trimmingCharacters(in: .whitespaces), radix: 16) else { return nil }
-        return mask & (UInt64(1) << UInt64(signal - 1)) != 0
-    }
-
     /// `kernelWouldKill` for the stopped tracee `pid`, reading the signal's origin with
     /// PTRACE_GETSIGINFO and its disposition from /proc. False when either cannot be read.
     static func wouldKill(pid: Int32, signal: Int32) -> Bool {
@@ -43,8 +35,25 @@ enum NamespaceInitSignals {
         var code: Int32 = 0, sender: Int32 = 0
         guard csy_ptrace_signal_origin(pid, &code, &sender) == 0,
               let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let caught = maskHas(signal, line: "SigCgt:", status: status),
-              let ignored = maskHas(signal, line: "SigIgn:", status: status) else { return false }
+              let caught = ProcStatus.maskHas(signal, line: "SigCgt:", status: status),
+              let ignored = ProcStatus.maskHas(signal, line: "SigIgn:", status: status) else { return false }
         return kernelWouldKill(signal: signal, code: code, sender: sender, caught: caught, ignored: ignored)
+    }
+}
+
+/// Signal dispositions from /proc/PID/status.
+public enum ProcStatus {
+    /// Bit `signal - 1` of a /proc/PID/status mask line (`SigCgt:`, `SigIgn:`), or nil when the
+    /// line is absent or not hexadecimal.
+    public static func maskHas(_ signal: Int32, line prefix: String, status: String) -> Bool? {
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(prefix) }),
+              let mask = UInt64(line.dropFirst(prefix.count).trimmingCharacters(in: .whitespaces), radix: 16) else { return nil }
+        return mask & (UInt64(1) << UInt64(signal - 1)) != 0
+    }
+
+    /// Whether process `pid` has a handler for `signal` (false when its status cannot be read).
+    public static func catches(_ signal: Int32, pid: Int32) -> Bool {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return false }
+        return maskHas(signal, line: "SigCgt:", status: status) ?? false
     }
 }

@@ -28,11 +28,11 @@ import Testing
     @Test("signal masks of /proc/PID/status")
     func masks() {
         let status = "Name:\tx\nSigIgn:\t0000000000001000\nSigCgt:\t0000000000000201\n"
-        #expect(NamespaceInitSignals.maskHas(SIGPIPE, line: "SigIgn:", status: status) == true)  // bit 12
-        #expect(NamespaceInitSignals.maskHas(SIGHUP, line: "SigCgt:", status: status) == true)   // bit 0
-        #expect(NamespaceInitSignals.maskHas(SIGUSR1, line: "SigCgt:", status: status) == true)  // bit 9
-        #expect(NamespaceInitSignals.maskHas(SIGUSR2, line: "SigCgt:", status: status) == false)
-        #expect(NamespaceInitSignals.maskHas(SIGHUP, line: "SigBlk:", status: status) == nil)
+        #expect(ProcStatus.maskHas(SIGPIPE, line: "SigIgn:", status: status) == true)  // bit 12
+        #expect(ProcStatus.maskHas(SIGHUP, line: "SigCgt:", status: status) == true)   // bit 0
+        #expect(ProcStatus.maskHas(SIGUSR1, line: "SigCgt:", status: status) == true)  // bit 9
+        #expect(ProcStatus.maskHas(SIGUSR2, line: "SigCgt:", status: status) == false)
+        #expect(ProcStatus.maskHas(SIGHUP, line: "SigBlk:", status: status) == nil)
     }
 
     /// The exit status of `fixture crash HOW` as the first process of a fresh PID namespace,
