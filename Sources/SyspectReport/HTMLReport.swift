@@ -38,7 +38,7 @@ public enum HTMLReport {
     }
 
     /// The colour legend shared by the grids and the bars.
-    static func legend() -> Markup {
+    public static func legend() -> Markup {
         el("section", [("id", "legend"), ("class", "legend"), ("aria-label", "Legend")], [
             el("h2", text: "Legend"),
             el("ul", [], BoxStatus.allCases.map { status in
@@ -71,7 +71,7 @@ public enum HTMLReport {
         el("section", [("id", id)], [el("h2", text: title), el("p", [("class", "caption")], text: caption)] + children)
     }
 
-    static func gridSection(_ runs: [ReportedRun]) -> Markup? {
+    public static func gridSection(_ runs: [ReportedRun]) -> Markup? {
         guard !runs.isEmpty else { return nil }
         // Several runs of one workload (a store keeps every imported run): name their sources.
         let repeated = Set(Dictionary(grouping: runs, by: \.measurement.id).filter { $0.value.count > 1 }.keys)
@@ -94,7 +94,7 @@ public enum HTMLReport {
                        [el("div", [("class", "grids")], figures)])
     }
 
-    static func barSection(_ runs: [ReportedRun]) -> Markup? {
+    public static func barSection(_ runs: [ReportedRun]) -> Markup? {
         guard !runs.isEmpty else { return nil }
         return section(id: "bars", title: "Traced, required, stubbed and faked",
                        caption: "Traced system calls per application and workload, broken down by verdict; thin grey bars: static-analysis counts where the data has them (as the paper's Figure 4).",
@@ -127,7 +127,7 @@ public enum HTMLReport {
         a.requiredBy != b.requiredBy ? a.requiredBy > b.requiredBy : a.number < b.number
     }
 
-    static func planSection(_ plan: PlanFigure?) -> Markup? {
+    public static func planSection(_ plan: PlanFigure?) -> Markup? {
         guard let plan, !plan.curves.isEmpty else { return nil }
         let classes = ["c-ours", "c-greedy", "c-naive", "c-other", "c-static"]
         let series = plan.curves.enumerated().map { index, curve in
@@ -141,7 +141,7 @@ public enum HTMLReport {
                        [chart])
     }
 
-    static func impactSection(_ rows: [ImpactRow]) -> Markup? {
+    public static func impactSection(_ rows: [ImpactRow]) -> Markup? {
         guard !rows.isEmpty else { return nil }
         func change(_ value: Double?) -> String {
             guard let value else { return "–" }
@@ -162,7 +162,7 @@ public enum HTMLReport {
                        [el("table", [], [el("thead", [], [header]), el("tbody", [], body)])])
     }
 
-    static func detailSection(id: String, title: String, itemTitle: String, rows: [DetailRow]) -> Markup? {
+    public static func detailSection(id: String, title: String, itemTitle: String, rows: [DetailRow]) -> Markup? {
         guard !rows.isEmpty else { return nil }
         let header = el("tr", [], (["Application"] + (id == "subfeatures" ? ["System call"] : []) + [itemTitle, "Verdict"]).map { el("th", text: $0) })
         let body = rows.map { row -> Markup in
@@ -178,7 +178,7 @@ public enum HTMLReport {
 
     /// Colours: the Okabe–Ito palette (distinguishable with the common colour-vision deficiencies);
     /// the plan curves also differ by dash pattern. System fonts only.
-    static let styleSheet = """
+    public static let styleSheet = """
         :root{--required:#D55E00;--stub:#0072B2;--fake:#E69F00;--either:#009E73;--traced:#CC79A7;--untraced:#EEEEEE;--ink:#222;--muted:#666}
         body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;color:var(--ink);margin:24px auto;max-width:1200px;padding:0 16px;line-height:1.4}
         h1{font-size:1.6em;margin:0 0 4px}h2{font-size:1.2em;margin:28px 0 4px;border-bottom:1px solid #ddd}

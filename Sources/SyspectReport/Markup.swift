@@ -68,11 +68,11 @@ public indirect enum Markup: Sendable, Hashable {
 }
 
 /// Builders, so the report code reads like the markup it makes.
-func el(_ name: String, _ attributes: [(String, String)] = [], _ children: [Markup] = []) -> Markup {
+public func el(_ name: String, _ attributes: [(String, String)] = [], _ children: [Markup] = []) -> Markup {
     .element(name, attributes.map { Markup.Attribute($0.0, $0.1) }, children)
 }
 
-func el(_ name: String, _ attributes: [(String, String)] = [], text: String) -> Markup {
+public func el(_ name: String, _ attributes: [(String, String)] = [], text: String) -> Markup {
     el(name, attributes, [.text(text)])
 }
 
