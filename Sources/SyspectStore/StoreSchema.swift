@@ -38,6 +38,7 @@ public enum StoreSchema {
         Migration(version: 4, name: "static-analysis", statements: staticAnalysis),
         Migration(version: 5, name: "suite-cases", statements: suiteCases),
         Migration(version: 6, name: "priors-source", statements: priorsSource),
+        Migration(version: 7, name: "planned-probes", statements: plannedProbes),
     ]
 
     /// The version this build writes and understands.
@@ -359,6 +360,36 @@ public enum StoreSchema {
             "ALTER TABLE exploration ADD COLUMN priors_origin TEXT CHECK (priors_origin IN ('store', 'bundled', 'none'))",
             "ALTER TABLE exploration ADD COLUMN priors_apps INTEGER",
             "ALTER TABLE exploration ADD COLUMN priors_dataset TEXT",
+        ]
+    }
+
+    // MARK: - Version 7
+
+    /// Probes on a cluster (issue 15, docs/cluster.md): the coordinator's plan, index → probe
+    /// request (JSON: policy, replica, census, timeouts, fake values, suite criterion), written
+    /// before it submits; the Slurm job it went in; and the outcome the task stored, once (with
+    /// the whole run as JSON, the node, and when the coordinator collected it).
+    private static func plannedProbes(_ d: SQLDialect) -> [String] {
+        [
+            """
+            CREATE TABLE planned_probe (
+                exploration_key TEXT NOT NULL REFERENCES exploration(key) ON DELETE CASCADE,
+                probe_index INTEGER NOT NULL CHECK (probe_index >= 0),
+                policy TEXT NOT NULL,
+                replica INTEGER NOT NULL,
+                census INTEGER NOT NULL CHECK (census IN (0, 1)),
+                request_json TEXT NOT NULL,
+                planned_at DOUBLE PRECISION NOT NULL,
+                job_id BIGINT,
+                submissions INTEGER NOT NULL DEFAULT 0,
+                outcome TEXT CHECK (outcome IN ('pass', 'fail', 'error')),
+                run_json TEXT,
+                host TEXT,
+                finished_at DOUBLE PRECISION,
+                collected_at DOUBLE PRECISION,
+                PRIMARY KEY (exploration_key, probe_index)
+            )
+            """,
         ]
     }
 }
