@@ -17,6 +17,9 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/ordo-one/TextTable", from: "0.0.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // SHA-256 of API tokens (already built for postgres-nio).
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.9.0"..<"6.0.0"),
     ],
     targets: [
         // Syscall table (generated), value types shared by every module.
@@ -59,9 +62,17 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // A C program of known behaviour for the tracer's tests.
         .executableTarget(name: "syspect-fixture"),
+        // The results site (`syspect serve`, docs/serve.md): view models and queries as plain values,
+        // the JSON API, tokens and push merge; Pages/ holds the HTML pages. Hummingbird 2 is slow to build.
+        .target(name: "SyspectServe", dependencies: [
+            "SyspectCore", "SyspectStore", "SyspectPostgres", "SyspectPlan", "SyspectReport",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         // The CLI: argument parsing and printing only.
         .executableTarget(name: "syspect", dependencies: [
             "SyspectCore", "SyspectTrace", "SyspectStore", "SyspectPostgres", "SyspectExplore", "SyspectReport", "SyspectPlan", "SyspectStatic",
+            "SyspectServe",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -75,11 +86,12 @@ let package = Package(
         .testTarget(name: "SyspectCoreTests", dependencies: ["SyspectCore", "SyspectTestSupport"]),
         .testTarget(name: "SyspectTraceTests", dependencies: ["SyspectTrace", "SyspectCore", "SyspectTestSupport"]),
         .testTarget(name: "SyspectPlanTests", dependencies: ["SyspectTestSupport", "SyspectCore", "SyspectPlan"], exclude: ["Golden"]),
-        .testTarget(name: "SyspectExploreTests", dependencies: ["SyspectTestSupport", "SyspectExplore", "SyspectCore", "SyspectStore"],
+        .testTarget(name: "SyspectExploreTests", dependencies: ["SyspectTestSupport", "SyspectExplore", "SyspectCore", "SyspectStore", "SyspectPostgres"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "SyspectReportTests", dependencies: ["SyspectReport", "SyspectCore", "SyspectPlan", "SyspectTestSupport"]),
         .testTarget(name: "SyspectFuzzTests", dependencies: ["SyspectFuzz", "SyspectCore", "SyspectTestSupport"]),
         .testTarget(name: "SyspectStaticTests", dependencies: ["SyspectStatic", "SyspectCore", "SyspectTestSupport"]),
         .testTarget(name: "SyspectStoreTests", dependencies: ["SyspectTestSupport", "SyspectCore", "SyspectStore", "SyspectPostgres"]),
+        .testTarget(name: "SyspectServeTests", dependencies: ["SyspectTestSupport", "SyspectCore", "SyspectStore", "SyspectPostgres", "SyspectServe"]),
     ]
 )

@@ -39,6 +39,7 @@ public enum StoreSchema {
         Migration(version: 5, name: "suite-cases", statements: suiteCases),
         Migration(version: 6, name: "priors-source", statements: priorsSource),
         Migration(version: 7, name: "planned-probes", statements: plannedProbes),
+        Migration(version: 8, name: "tokens-and-pushes", statements: tokensAndPushes),
     ]
 
     /// The version this build writes and understands.

@@ -18,6 +18,7 @@ struct Syspect: ParsableCommand {
             ExportCommand.self,
             DbCommand.self,
             StaticCommand.self,
+            ServeCommand.self,
         ]
     )
 }
