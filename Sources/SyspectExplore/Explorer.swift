@@ -157,14 +157,18 @@ public final class Explorer {
         self.store = store
         self.options = options
         self.key = Explorer.key(for: spec)
-        let workRoot = options.workDirectory ?? ExploreOptions.defaultWorkDirectory()
-        let absolute = URL(fileURLWithPath: workRoot).standardizedFileURL.path
-        if absolute == "/tmp" || absolute.hasPrefix("/tmp/") { throw ExploreError.workDirectoryUnderTmp(absolute) }
-        let folder = "\(absolute)/\(spec.name)-\(spec.workload)-\(Explorer.specHash(spec).prefix(8))"
-        self.runner = runner ?? ProbeRunner(spec: spec, workDirectory: folder)
+        self.runner = try runner ?? ProbeRunner(spec: spec, workDirectory: Explorer.probeFolder(spec: spec, workDirectory: options.workDirectory))
         self.exploration = ExplorationRecord(
             key: key, app: spec.name, workload: spec.workload, kind: spec.kind, specHash: Explorer.specHash(spec),
             specText: spec.text, strategy: options.strategy.rawValue, startedAt: Date())
+    }
+
+    /// The folder of the spec's probe folders: `<work directory>/<app>-<workload>-<hash>` (the
+    /// work directory nil: `ExploreOptions.defaultWorkDirectory`; never under /tmp).
+    public static func probeFolder(spec: AppSpec, workDirectory: String?) throws -> String {
+        let absolute = URL(fileURLWithPath: workDirectory ?? ExploreOptions.defaultWorkDirectory()).standardizedFileURL.path
+        if absolute == "/tmp" || absolute.hasPrefix("/tmp/") { throw ExploreError.workDirectoryUnderTmp(absolute) }
+        return "\(absolute)/\(spec.name)-\(spec.workload)-\(Explorer.specHash(spec).prefix(8))"
     }
 
     /// Hash of the spec text, the test script's content and, when `command[0]` is a file of the

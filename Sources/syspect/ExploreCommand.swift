@@ -83,6 +83,20 @@ struct ExploreCommand: ParsableCommand {
     @Flag(help: "Skip the static analysis of the targets and their libraries after the census (docs/static.md); by default explore runs it, stores it and checks the census against it.")
     var noStatic = false
 
+    @Argument(help: ArgumentHelp("More spec files, explored at once (with --executor slurm they share --slurm-max-tasks).", valueName: "SPEC"))
+    var moreSpecs: [String] = []
+
+    @Option(help: ArgumentHelp(
+        "Where probes run: local (this machine, --jobs at a time) or slurm (Slurm job arrays, outcomes in the shared database; docs/cluster.md).",
+        valueName: "local|slurm"))
+    var executor: ExecutorName = .local
+
+    @Option(help: ArgumentHelp("With --executor slurm: the partition to submit to.", valueName: "P"))
+    var slurmPartition: String?
+
+    @Option(help: ArgumentHelp("With --executor slurm: tasks submitted and unfinished at once, across all specs (default: --jobs).", valueName: "N"))
+    var slurmMaxTasks: Int?
+
     enum Status {
         static let badSpec: Int32 = 2
         static let badWorkload: Int32 = 3
@@ -106,19 +120,14 @@ struct ExploreCommand: ParsableCommand {
             throw ValidationError("--replicas must be from 1 to 100, not \(replicas)")
         }
         try validateSuiteOptions()
+        try validateExecutorOptions()
     }
 
     func run() throws {
+        if executor == .slurm || !moreSpecs.isEmpty { return try runSeveral() }  // ExploreCommand+Executor
         let appSpec = loadSpec()  // a spec file, or --debian's package prepared (ExploreCommand+Suite)
-        let database: any ManagedStore
-        do {
-            database = try store.openStore()
-        } catch let error as StoreError where Self.status(of: error) != nil {
-            fail(error.description, status: Self.status(of: error)!)
-        }
-        var options = ExploreOptions(jobs: jobs, replicas: replicas, strategy: strategy, workDirectory: workDir)
-        (options.features, options.files, options.fakeValues) = (features, files, fakeValues)
-        if !noStatic { options.staticAnalyzer = MachineStaticAnalyzer() }
+        let database = try openDatabase()
+        let options = exploreOptions()
         let progress = ProgressDisplay()
         let interruptions = Self.exitOnInterrupt()
         defer { interruptions.forEach { $0.cancel() } }
@@ -128,20 +137,47 @@ struct ExploreCommand: ParsableCommand {
             let explorer = try Explorer(spec: appSpec, store: database, options: options)
             result = try explorer.run(events: progress.handle)
             runner = explorer.runner
-        } catch let error as ExploreError {
+        } catch {
             progress.finish()
-            switch error {
-            case .probeCannotRun, .workDirectoryUnderTmp: fail(error.description, status: Status.cannotProbe)
-            default: fail(error.description, status: Status.badWorkload)
-            }
-        } catch let error as StoreError where Self.status(of: error) != nil {
-            progress.finish()
-            fail(error.description, status: Self.status(of: error)!)
-        } catch let error as SuiteError {
-            progress.finish()
-            fail(error.description, status: Status.badWorkload)
+            guard let failure = Self.failure(of: error) else { throw error }
+            fail(failure.message, status: failure.status)
         }
         progress.finish()
+        try printResult(result, spec: appSpec, database: database, runner: runner)
+    }
+
+    /// The store, or exit 6 / 7 when it cannot be reached or the run lock is held.
+    func openDatabase() throws -> any ManagedStore {
+        do {
+            return try store.openStore()
+        } catch let error as StoreError where Self.status(of: error) != nil {
+            fail(error.description, status: Self.status(of: error)!)
+        }
+    }
+
+    func exploreOptions() -> ExploreOptions {
+        var options = ExploreOptions(jobs: jobs, replicas: replicas, strategy: strategy, workDirectory: workDir)
+        (options.features, options.files, options.fakeValues) = (features, files, fakeValues)
+        if !noStatic { options.staticAnalyzer = MachineStaticAnalyzer() }
+        return options
+    }
+
+    /// The message and exit status of an explore's failure; nil for an error of another kind.
+    static func failure(of error: Error) -> (message: String, status: Int32)? {
+        switch error {
+        case let error as ExploreError:
+            switch error {
+            case .probeCannotRun, .workDirectoryUnderTmp: return (error.description, Status.cannotProbe)
+            default: return (error.description, Status.badWorkload)
+            }
+        case let error as StoreError where Self.status(of: error) != nil: return (error.description, Self.status(of: error)!)
+        case let error as SuiteError: return (error.description, Status.badWorkload)
+        default: return nil
+        }
+    }
+
+    /// The verdicts and findings of a finished explore (then its impact analysis, if asked for).
+    func printResult(_ result: ExploreResult, spec appSpec: AppSpec, database: any ManagedStore, runner: any ProbeRunning) throws {
         Self.printSuiteCriterion(result.suiteCriterion)
         let summary = ExplorationSummary(result.exploration, probes: try database.probes(exploration: result.exploration.key))
         let statics = StaticDocument(result.measurement, stored: result.staticOutcome?.record, loupedb: BundledLoupedb.dataset.measurements)

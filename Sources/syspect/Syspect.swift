@@ -16,6 +16,7 @@ struct Syspect: ParsableCommand {
             ImportanceCommand.self,
             ReportCommand.self,
             ExportCommand.self,
+            ProbeCommand.self,
             DbCommand.self,
             StaticCommand.self,
             ServeCommand.self,

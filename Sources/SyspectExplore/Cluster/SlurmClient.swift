@@ -44,6 +44,9 @@ public struct SlurmClient: Sendable {
     public var commandTimeout: Double
     /// PATH to look the programs up in (default: this process's PATH).
     public var searchPath: String
+    /// Variables added to the commands' environment (sbatch passes its environment on to the
+    /// job: the executor gives the tasks `SYSPECT_DB` this way, never in a script or a command line).
+    public var environment: [String: String] = [:]
 
     public init(commandTimeout: Double = 30, searchPath: String? = nil) {
         self.commandTimeout = commandTimeout
@@ -158,6 +161,7 @@ public struct SlurmClient: Sendable {
             FileManager.default.createFile(atPath: errURL.path, contents: nil)
             process.executableURL = URL(fileURLWithPath: path)
             process.arguments = arguments
+            if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
             process.standardInput = FileHandle.nullDevice
             process.standardOutput = try FileHandle(forWritingTo: outURL)
             process.standardError = try FileHandle(forWritingTo: errURL)
