@@ -1,0 +1,300 @@
+import Foundation
+import SyspectCore
+import SyspectPlan
+import SyspectStore
+import SyspectTestSupport
+@testable import SyspectServe
+import Testing
+
+/// The site's pages in headless Chromium (Debian `chromium`, scripts/setup), served for real on
+/// loopback over an SQLite store that holds one exploration `syspect explore` really measured
+/// (the C fixture's fcntl workload, with sub-features and pseudo-files, about 20 s), beside the
+/// bundled loupedb data. Each page: the DOM Chromium built is checked against the JSON API's
+/// answer for the same request (rows, grid boxes, plan steps), Chromium logs no console message,
+/// and a screenshot is kept in artifacts/serve/ (git-ignored).
+@Suite("Pages in headless Chromium", .serialized)
+struct BrowserPagesTests {
+    static let chromium = PageTestSupport.which("chromium", "chromium-browser", "google-chrome")
+
+    /// The measured application's name (the spec's `name`).
+    static let measuredApp = "fixture-fcntl"
+
+    @Test("catalogue: one row per API entry, the server-side and the script's filters agree with the API",
+          .enabled(if: chromium != nil, "chromium is not installed here (scripts/setup installs it; CI runs this)"))
+    func catalogue() async throws {
+        try await PageTestSupport.withServer { base in
+            let api = try PageTestSupport.decode(Catalogue.self, try PageTestSupport.get(base + "/api/v1/apps"))
+            #expect(api.entries.count > 116 && api.entries.contains { $0.app == Self.measuredApp && $0.source == .syspect })
+            let dom = try Self.load(base + "/", screenshot: "catalogue")
+            #expect(PageTestSupport.count("<tr class=\"entry\"", in: dom) == api.entries.count)
+            #expect(dom.contains("data-app=\"\(Self.measuredApp)\"") && dom.contains("<span id=\"shown\">\(api.entries.count)</span>"))
+
+            // The form's filter (no script needed): the same rows as the API's.
+            let filtered = try PageTestSupport.decode(Catalogue.self, try PageTestSupport.get(base + "/api/v1/apps?source=syspect"))
+            let filteredDOM = try Self.load(base + "/?source=syspect")
+            #expect(filtered.entries.count == 1)
+            #expect(PageTestSupport.count("<tr class=\"entry\"", in: filteredDOM) == filtered.entries.count)
+
+            // The script's filter (a fragment fills the fields): hidden rows, the same count.
+            let redis = try PageTestSupport.decode(Catalogue.self, try PageTestSupport.get(base + "/api/v1/apps?q=redis&kind=benchmark"))
+            let scripted = try Self.load(base + "/#q=redis&kind=benchmark")
+            let visible = PageTestSupport.count("<tr class=\"entry\"", in: scripted) - PageTestSupport.count("\" hidden=\"\">", in: scripted)
+            #expect(redis.entries.count >= 1)
+            #expect(visible == redis.entries.count, "script shows \(visible) rows, API \(redis.entries.count)")
+            #expect(scripted.contains("<span id=\"shown\">\(redis.entries.count)</span>"))
+        }
+    }
+
+    @Test("the measured application: grid boxes, calls with probe evidence, sub-features, pseudo-files, downloads as the API says",
+          .enabled(if: chromium != nil, "chromium is not installed here (scripts/setup installs it; CI runs this)"))
+    func measuredApplication() async throws {
+        try await PageTestSupport.withServer { base in
+            let api = try PageTestSupport.decode(AppDetail.self, try PageTestSupport.get(base + "/api/v1/apps/\(Self.measuredApp)"))
+            let w = try #require(api.workloads.first)
+            #expect(api.workloads.count == 1 && w.source == .syspect)
+            #expect(!w.features.isEmpty && !w.files.isEmpty && w.calls.contains { !$0.evidence.isEmpty })
+            let dom = try Self.load(base + "/apps/\(Self.measuredApp)", screenshot: "app-measured")
+            Self.expectGrids(dom, count: 1, counts: [w.counts])
+            #expect(PageTestSupport.count("<tr class=\"call\"", in: dom) == w.calls.count)
+            for call in w.calls {
+                #expect(dom.contains("<tr class=\"call\" data-nr=\"\(call.number)\" data-verdict=\"\(call.verdict.rawValue)\">"), "call \(call.number)")
+            }
+            #expect(PageTestSupport.count("<details>", in: dom) == w.calls.filter { !$0.evidence.isEmpty }.count)
+            #expect(PageTestSupport.count("<tr class=\"feature\"", in: dom) == w.features.count)
+            #expect(PageTestSupport.count("<tr class=\"file\"", in: dom) == w.files.count)
+            for link in w.downloads { #expect(dom.contains("href=\"\(link.href.replacingOccurrences(of: "&", with: "&amp;"))\""), "\(link.href)") }
+            if let e = w.exploration { #expect(dom.contains("Explored here: \(e.probes) probes")) }
+            // The download links answer (the API serves them).
+            let json = try PageTestSupport.get(base + w.downloads.first { $0.format == "json" }!.href)
+            #expect(try PageTestSupport.decode(WorkloadDetail.self, json).calls == w.calls)
+        }
+    }
+
+    @Test("a loupedb application (every workload) and one of its workloads",
+          .enabled(if: chromium != nil, "chromium is not installed here (scripts/setup installs it; CI runs this)"))
+    func loupedbApplication() async throws {
+        try await PageTestSupport.withServer { base in
+            let api = try PageTestSupport.decode(AppDetail.self, try PageTestSupport.get(base + "/api/v1/apps/redis"))
+            #expect(api.workloads.count >= 2)
+            let dom = try Self.load(base + "/apps/redis", screenshot: "app-redis")
+            Self.expectGrids(dom, count: api.workloads.count, counts: api.workloads.map(\.counts))
+            #expect(PageTestSupport.count("<section id=\"w", in: dom) == api.workloads.count)
+            #expect(PageTestSupport.count("<tr class=\"call\"", in: dom) == api.workloads.map(\.calls.count).reduce(0, +))
+            let one = try #require(api.workloads.first)
+            let single = try Self.load(base + "/apps/redis/\(one.workload)")
+            Self.expectGrids(single, count: 1, counts: [one.counts])
+        }
+    }
+
+    @Test("compare: one grid per application and one row per call any of them traced",
+          .enabled(if: chromium != nil, "chromium is not installed here (scripts/setup installs it; CI runs this)"))
+    func compare() async throws {
+        try await PageTestSupport.withServer { base in
+            let apps = "redis,nginx,\(Self.measuredApp)"
+            let api = try PageTestSupport.decode(Comparison.self, try PageTestSupport.get(base + "/api/v1/compare?apps=\(apps)"))
+            let dom = try Self.load(base + "/compare?apps=\(apps)", screenshot: "compare")
+            Self.expectGrids(dom, count: 3, counts: api.apps.map { api.counts[$0]! })
+            #expect(PageTestSupport.count("<tr class=\"call", in: dom) == api.rows.count)
+            let differing = api.rows.filter { row in Set(api.apps.map { row.verdicts[$0]?.rawValue ?? "" }).count > 1 }.count
+            #expect(PageTestSupport.count("<tr class=\"call differs\"", in: dom) == differing)
+            let only = try Self.load(base + "/compare?apps=\(apps)&only=differ")
+            #expect(PageTestSupport.count("<tr class=\"call", in: only) == differing)
+        }
+    }
+
+    @Test("plan over all 116 loupedb applications and the measured one: steps and curves as the API says",
+          .enabled(if: chromium != nil, "chromium is not installed here (scripts/setup installs it; CI runs this)"))
+    func plan() async throws {
+        try await PageTestSupport.withServer { base in
+            let api = try PageTestSupport.decode(PlanView.self, try PageTestSupport.get(base + "/api/v1/plan?os=Kerla"))
+            #expect(api.apps.count >= 117 && api.steps.count > 1)
+            let dom = try Self.load(base + "/plan?os=Kerla", screenshot: "plan")
+            #expect(PageTestSupport.count("<tr class=\"step\"", in: dom) == api.steps.count)
+            for step in api.steps {
+                #expect(dom.contains("<tr class=\"step\" data-step=\"\(step.step)\">"))
+            }
+            let curves = try #require(api.curves)
+            #expect(PageTestSupport.count("<polyline class=\"series c-", in: dom) == curves.curves.filter { !$0.points.isEmpty }.count)
+            #expect(dom.contains("\(api.steps.last!.supportedCount) supported after \(api.steps.count - 1) steps"))
+            #expect(dom.contains("href=\"\(api.stubsHref.replacingOccurrences(of: "&", with: "&amp;"))\""))
+            let skeleton = try PageTestSupport.get(base + api.stubsHref)
+            #expect(skeleton.contains("-ENOSYS"))
+            // The form alone: every bundled list and every application offered.
+            let os = try PageTestSupport.decode([OSListEntry].self, try PageTestSupport.get(base + "/api/v1/os"))
+            let form = try Self.load(base + "/plan")
+            let catalogue = try PageTestSupport.decode(Catalogue.self, try PageTestSupport.get(base + "/api/v1/apps"))
+            // "(uploaded list)", the bundled lists, the workload kinds.
+            #expect(PageTestSupport.count("<option value=\"", in: form) == 1 + os.count + WorkloadSelection.allCases.count)
+            #expect(PageTestSupport.count("name=\"apps\"", in: form) == catalogue.apps)
+        }
+    }
+
+    @Test("an uploaded support list (multipart, as the form sends it) plans like the API's JSON request")
+    func uploadedList() async throws {
+        try await PageTestSupport.withServer { base in
+            let list = "# a tiny OS\nread\nwrite\nopenat\nclose\nexit_group\n"
+            let folder = try PageTestSupport.temporaryFolder()
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            try list.write(toFile: folder + "/tiny.syscalls", atomically: true, encoding: .utf8)
+            let curl = try #require(PageTestSupport.which("curl"), "curl is needed (scripts/setup installs it)")
+            let page = try runProgram(curl, ["-sS", "-w", "\n%{http_code}", "-F", "osList=@\(folder)/tiny.syscalls", "-F", "osName=tiny",
+                                             "-F", "os=", "-F", "apps=redis", "-F", "apps=nginx", "-F", "workload=benchmark", base + "/plan"])
+            #expect(page.stdout.hasSuffix("\n200"), "\(page.stdout.suffix(300)) \(page.stderr)")
+            let body = try JSONSerialization.data(withJSONObject: ["osList": list, "osName": "tiny", "apps": ["redis", "nginx"], "workload": "benchmark"])
+            let apiText = try runProgram(curl, ["-sS", "-H", "Content-Type: application/json", "--data-binary", String(decoding: body, as: UTF8.self), base + "/api/v1/plan"])
+            let api = try PageTestSupport.decode(PlanView.self, apiText.stdout)
+            #expect(api.os == "tiny" && api.osSyscallCount == 5)
+            #expect(PageTestSupport.count("<tr class=\"step\"", in: page.stdout) == api.steps.count)
+            #expect(page.stdout.contains("Plan for tiny (5 syscalls)"))
+            // The skeleton of an uploaded list is inline (a link cannot carry the list).
+            #expect(page.stdout.contains("href=\"data:text/x-csrc;charset=utf-8;base64,\(Data(api.skeleton.cSource.utf8).base64EncodedString())\""))
+
+            // A list naming no known call is refused with the API's message, as an HTML page.
+            try "read\nno_such_call\n".write(toFile: folder + "/bad.syscalls", atomically: true, encoding: .utf8)
+            let bad = try runProgram(curl, ["-sS", "-w", "\n%{http_code}", "-F", "osList=@\(folder)/bad.syscalls", base + "/plan"])
+            #expect(bad.stdout.hasSuffix("\n400"), "\(bad.stdout.suffix(300))")
+            #expect(bad.stdout.contains("class=\"problem\"") && bad.stdout.contains("no_such_call"))
+        }
+    }
+
+    // MARK: - Helpers
+
+    /// The report's grids in `dom`: `count` of them, each with a box per x86-64 call, coloured
+    /// with the API's counts.
+    static func expectGrids(_ dom: String, count: Int, counts: [VerdictCounts], sourceLocation: SourceLocation = #_sourceLocation) {
+        let grids = dom.components(separatedBy: "<svg class=\"grid\"").dropFirst().map { $0.components(separatedBy: "</svg>")[0] }
+        #expect(grids.count == count, sourceLocation: sourceLocation)
+        for (grid, c) in zip(grids, counts) {
+            #expect(PageTestSupport.count("<rect class=\"box ", in: grid) == SyscallTable.x86_64Numbers.count, sourceLocation: sourceLocation)
+            #expect(PageTestSupport.count("class=\"box s-required", in: grid) == c.required, sourceLocation: sourceLocation)
+            #expect(PageTestSupport.count("class=\"box s-stub", in: grid) == c.stub, sourceLocation: sourceLocation)
+            #expect(PageTestSupport.count("class=\"box s-fake", in: grid) == c.fake, sourceLocation: sourceLocation)
+            #expect(PageTestSupport.count("class=\"box s-either", in: grid) == c.either, sourceLocation: sourceLocation)
+        }
+    }
+
+    static let chromiumFlags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--disable-extensions",
+                                "--enable-logging=stderr", "--v=0", "--hide-scrollbars"]
+
+    /// The DOM Chromium built from `url` (after its script ran); expects no console message and,
+    /// with `screenshot`, also keeps artifacts/serve/<screenshot>.png.
+    static func load(_ url: String, screenshot: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        let profile = try PageTestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: profile) }
+        let result = try runProgram(chromium!, chromiumFlags + ["--user-data-dir=\(profile)", "--dump-dom", url])
+        #expect(result.status == 0, "chromium failed on \(url): \(result.stderr.suffix(2000))", sourceLocation: sourceLocation)
+        for marker in [":CONSOLE", "Uncaught", "SyntaxError", "Failed to load"] {
+            #expect(!result.stderr.contains(marker), "chromium reported \(marker) on \(url): \(result.stderr.suffix(2000))", sourceLocation: sourceLocation)
+        }
+        #expect(result.stdout.contains("</html>"), "no page from \(url)", sourceLocation: sourceLocation)
+        if let screenshot {
+            let png = try PageTestSupport.artifactsFolder("serve") + "/\(screenshot).png"
+            try? FileManager.default.removeItem(atPath: png)
+            let shot = try runProgram(chromium!, chromiumFlags + ["--user-data-dir=\(profile)", "--window-size=1280,1600", "--screenshot=\(png)", url])
+            #expect(shot.status == 0, "chromium screenshot failed: \(shot.stderr.suffix(2000))", sourceLocation: sourceLocation)
+            let data = try Data(contentsOf: URL(fileURLWithPath: png))
+            #expect(data.starts(with: [0x89, 0x50, 0x4E, 0x47]), sourceLocation: sourceLocation)
+        }
+        return result.stdout
+    }
+}
+
+/// The pages tests' fixture and tools: one store with a real exploration (made once per test
+/// run), a server on loopback per test, HTTP through curl.
+enum PageTestSupport {
+    /// The store: `syspect explore` of the C fixture's fcntl workload with `--features all --files`.
+    static let store: Result<String, PageTestError> = Result { () throws(PageTestError) in
+        do { return try explore() } catch let error as PageTestError { throw error } catch { throw PageTestError("\(error)") }
+    }
+
+    static func explore() throws -> String {
+        let folder = "/var/tmp/syspect-pages-tests/\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let binary = try syspect()
+        let fixture = (binary as NSString).deletingLastPathComponent + "/syspect-fixture"
+        let spec = folder + "/fixture-fcntl.yaml"
+        try """
+            name: \(BrowserPagesTests.measuredApp)
+            workload: {name: health-fcntl, kind: health}
+            command: [\(fixture), feature-fcntl, "1"]
+            targets: [syspect-fixture]
+            replicas: 1
+            """.write(toFile: spec, atomically: true, encoding: .utf8)
+        let db = folder + "/site.db"
+        let run = try runProgram(binary, ["explore", spec, "--no-static", "--features", "all", "--files",
+                                          "--db", db, "--work-dir", folder + "/probes"])
+        guard run.status == 0 else { throw PageTestError("syspect explore failed (\(run.status)): \(run.stderr.suffix(2000))") }
+        return db
+    }
+
+    /// Runs `body` with a server on 127.0.0.1 (a free port) over the store and the bundled data.
+    static func withServer(_ body: (String) async throws -> Void) async throws {
+        let db = try store.get()
+        let site = Site(store: try SQLiteStore(path: db))
+        let server = try await SiteServer.start(site: site)
+        do {
+            try await body(server.baseURL.absoluteString)
+        } catch {
+            await server.stop()
+            throw error
+        }
+        await server.stop()
+    }
+
+    /// GET `url` through curl: the body; a non-2xx status throws.
+    static func get(_ url: String) throws -> String {
+        guard let curl = which("curl") else { throw PageTestError("curl is needed (scripts/setup installs it)") }
+        let run = try runProgram(curl, ["-sS", "--fail-with-body", url])
+        guard run.status == 0 else { throw PageTestError("GET \(url) failed: \(run.stderr) \(run.stdout.prefix(500))") }
+        return run.stdout
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try decoder.decode(type, from: Data(text.utf8))
+    }
+
+    /// The `syspect` binary beside the test bundle (`swift build --build-tests` builds it).
+    static func syspect() throws -> String {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("syspect").path
+        let candidates = [ProcessInfo.processInfo.environment["SYSPECT_BINARY"], beside].compactMap { $0 }
+        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw PageTestError("syspect binary not found (tried \(candidates)); build it or set SYSPECT_BINARY")
+        }
+        return found
+    }
+
+    /// The first of `names` on PATH, or nil.
+    static func which(_ names: String...) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for name in names {
+            for dir in path.split(separator: ":") where FileManager.default.isExecutableFile(atPath: "\(dir)/\(name)") {
+                return "\(dir)/\(name)"
+            }
+        }
+        return nil
+    }
+
+    /// `artifacts/<name>` under the repository root (git-ignored).
+    static func artifactsFolder(_ name: String) throws -> String {
+        let path = RepositoryData.root + "/artifacts/" + name
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    static func temporaryFolder() throws -> String {
+        let path = NSTemporaryDirectory() + "syspect-pages-tests-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    static func count(_ needle: String, in haystack: String) -> Int {
+        haystack.components(separatedBy: needle).count - 1
+    }
+}
+
+struct PageTestError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
