@@ -1,5 +1,6 @@
 import Foundation
 import SyspectCore
+import SyspectTrace
 
 /// How to explore (the CLI's options).
 public struct ExploreOptions: Sendable {
@@ -69,6 +70,9 @@ public enum ExploreEvent: Sendable {
     case resumed(key: String, finishedProbes: Int)
     case phase(ExplorePhase, ProgressSnapshot)
     case probeFinished(ProbeRecord, ProgressSnapshot)
+    /// A baseline replica's eBPF census had a full map (the census is exact; `warning` lines
+    /// say what was lost, `notice` lines what ran slower).
+    case censusOverflow(replica: Int, CensusOverflow)
 }
 
 /// Why an explore stopped. `description` is the one-line message (plus output where useful).
@@ -315,6 +319,7 @@ public final class Explorer {
             baselines: runs.map { $0.1.suiteResults.map { Set($0.ids(.pass)) } }, spec: spec, directory: runs.first?.1.directory))
         applyAdaptiveTimeouts(ready: runs.compactMap(\.1.readySeconds), durations: runs.map(\.1.durationSeconds))
         exploration.census = mergeCensus(runs.map(\.1.census))
+        for (request, run) in runs { if let overflow = run.censusOverflow { events(.censusOverflow(replica: request.replica, overflow)) } }
         try store.saveFindings(FeatureFindings(baselines: runs.map(\.1)), exploration: key)
         try store.updateExploration(exploration)
         for (request, run) in runs { try journalProbe(request, run, strategy: nil, traced: []) }

@@ -34,6 +34,8 @@ public struct ProbeRun: Sendable {
     /// A suite's test cases (`AppSpec.suite`), and the must-pass ones that did not pass.
     public var suiteResults: SuiteResults?
     public var brokenCases: [String] = []
+    /// A full eBPF census map in this probe's census (baseline probes only; nil: none was full).
+    public var censusOverflow: CensusOverflow?
 
     public init(
         outcome: ProbeOutcome, reason: String, exitStatus: Int32? = nil, durationSeconds: Double = 0,
@@ -370,6 +372,7 @@ public struct ProbeRunner: ProbeRunning {
         run.census = result.census
         run.targetsNeverRun = result.targetsNeverRun
         (run.features, run.pseudoFiles) = (result.features, result.pseudoFiles)
+        run.censusOverflow = result.censusOverflow
     }
 
     /// After a passing probe only its logs are kept: the application's own files (a database,

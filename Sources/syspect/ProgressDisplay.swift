@@ -1,6 +1,7 @@
 import Foundation
 import SyspectCore
 import SyspectExplore
+import SyspectTrace
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -21,6 +22,9 @@ final class ProgressDisplay {
             line("resuming \(key): \(finished) probes already done, not run again")
         case .phase(let phase, let snapshot):
             line("\(Self.phaseTitle(phase)) (\(Self.status(snapshot)))")
+        case .censusOverflow(let replica, let overflow):
+            if let notice = overflow.notice { line("notice: baseline replica \(replica): \(notice)") }
+            if let loss = overflow.warning { line("warning: baseline replica \(replica): \(loss)") }
         case .probeFinished(let record, let snapshot):
             if isTerminal {
                 redraw("[\(snapshot.phase.rawValue)] \(Self.status(snapshot))")

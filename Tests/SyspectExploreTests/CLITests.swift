@@ -110,6 +110,32 @@ func syspect(_ arguments: [String]) throws -> (Int32, String, String) {
         return (status, stderr)
     }
 
+    /// A full eBPF census map in a baseline replica is said once per replica, as `syspect trace`
+    /// says it (the maps are shrunk through the tracer's test variables; docs/trace.md).
+    @Test(.enabled(if: geteuid() == 0, "the eBPF census needs root"))
+    func baselineCensusOverflowIsReported() throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let fixture = (try syspectBinary() as NSString).deletingLastPathComponent + "/syspect-fixture"
+        let path = "\(folder)/crowd.yaml"
+        try """
+            name: crowd
+            workload: {name: health-crowd, kind: health}
+            command: [\(fixture), crowd, "3", "2"]
+            targets: [syspect-fixture]
+            replicas: 2
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        var environment = ProcessInfo.processInfo.environment
+        environment["SYSPECT_TEST_EBPF_TARGETS"] = "1"
+        let run = try runProgram(try syspectBinary(), ["explore", path, "--no-static",
+                                                       "--db", "\(folder)/crowd.db", "--work-dir", "\(folder)/p"],
+                                 environment: environment)
+        #expect(run.status == 0, "\(run.stderr)")
+        let notices = run.stderr.split(separator: "\n").filter { $0.hasPrefix("notice: baseline replica ") }
+        #expect(notices.count == 2, "\(run.stderr)")
+        #expect(notices.allSatisfy { $0.contains("3 target processes were counted with ptrace stops") }, "\(run.stderr)")
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+
     @Test func badSpecIsAOneLineErrorWithItsLine() throws {
         let (status, stderr) = try explore("bad", "name: x\nworkload: {name: w, kind: health}\ncomand: [true]\n")
         #expect(status == 2)
