@@ -54,17 +54,20 @@ public enum StaticCheck {
             + "or tracing error: \(names(outside)) (possible causes: \(causes.joined(separator: "; ")))"
     }
 
-    /// The spec's targets as absolute paths, resolved like the tracer matches them (a path as
-    /// given, a name through PATH, symlinks resolved). Throws a one-line message for a target
-    /// that cannot be found.
+    /// The spec's targets as absolute paths, resolved like the tracer matches them (a suite's
+    /// program in its build tree, a path as given, a name through PATH, symlinks resolved), each
+    /// file once. Throws a one-line message for a target that cannot be found.
     public static func targetPaths(_ spec: AppSpec) throws(StaticCheckError) -> [String] {
-        try spec.targets.map { target throws(StaticCheckError) in
-            let candidate = target.contains("/") && !target.hasPrefix("/") ? spec.directory + "/" + target : target
+        var paths: [String] = []
+        for target in spec.targets {
+            let relative = target.contains("/") && !target.hasPrefix("/") ? spec.directory + "/" + target : target
+            let candidate = spec.suite?.targetPaths[target] ?? relative
             guard let path = resolveExecutable(candidate), FileManager.default.fileExists(atPath: path) else {
                 throw .targetNotFound(target)
             }
-            return path
+            if !paths.contains(path) { paths.append(path) }
         }
+        return paths
     }
 
     /// The static stage of `explore`, after the baseline census: analyses the spec's targets,

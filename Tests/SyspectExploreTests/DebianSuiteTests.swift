@@ -39,6 +39,12 @@ import Testing
         #expect(DebianTargets.select(built) == ["hello", "lighttpd", "lighttpd-angel", "lt-lighttpd-angel", "tool"])
     }
 
+    @Test func targetsAreLocatedInTheTreeForTheStaticAnalysis() {
+        let built = ["hello", "src/lighttpd", "src/.libs/lighttpd-angel", "src/t/test_burl", "doc/examples/hello"]
+        let found = DebianTargets.locations(of: ["hello", "lighttpd-angel", "lt-lighttpd-angel", "lt-hello", "absent"], among: built, tree: "/b")
+        #expect(found == ["hello": "/b/hello", "lighttpd-angel": "/b/src/.libs/lighttpd-angel", "lt-lighttpd-angel": "/b/src/.libs/lighttpd-angel"])
+    }
+
     @Test func elfProgramsAreToldFromLibrariesAndScripts() throws {
         func header(_ path: String) throws -> Data {
             let handle = try #require(FileHandle(forReadingAtPath: path))
@@ -146,9 +152,12 @@ struct DebianSuiteEndToEndTests {
         // hello's 5 cases: 4 pass, tests/greeting-2 skips on every run (ignored).
         #expect(out.contains("test cases: 4 must pass in every probe"), "\(out)")
         #expect(out.contains("hello / suite-debian-tests (suite"), "\(out)")
+        // The static stage finds the target in the build tree (a name, not on PATH).
+        #expect(!err.contains("no static analysis"), "\(err)")
 
         let (showStatus, shown, showErr) = try syspect(["show", "hello", "--db", db])
         #expect(showStatus == 0, "\(showErr)")
+        #expect(shown.contains("(Figure 4; static set: syspect, "), "\(shown)")
         // Calls hello needs break must-pass cases (which ones depends on where early stop caught
         // the suite), and only those: never the case that skips on every run.
         let section = try #require(shown.components(separatedBy: "test cases broken per call").last, "\(shown)")

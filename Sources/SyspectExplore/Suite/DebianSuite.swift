@@ -58,10 +58,11 @@ public struct DebianSuite {
         let tree = try build(source, folder: folder)
         let testCommand = try Self.testCommand(tree: tree, folder: folder)
         let targets: [String]
+        let executables = Self.executables(under: tree)
         if let binaries = debian.binaries {
             targets = binaries
         } else {
-            targets = DebianTargets.select(Self.executables(under: tree))
+            targets = DebianTargets.select(executables)
             guard !targets.isEmpty else {
                 throw DebianSuiteError(step: .targets, message: "the build of \(source.name) produced no executable outside "
                     + "its test folders; name the targets with --binaries (or debian.binaries)")
@@ -77,7 +78,8 @@ public struct DebianSuite {
         prepared.command = ["/bin/bash", script]
         prepared.targets = targets
         prepared.suite = SuiteSettings(resultsDirectory: "${SYSPECT_PROBE_DIR}/tree", outputFile: "${SYSPECT_PROBE_DIR}/suite.out",
-                                       targetsFound: debian.binaries == nil)
+                                       targetsFound: debian.binaries == nil,
+                                       targetPaths: DebianTargets.locations(of: targets, among: executables, tree: tree))
         prepared.environment["SYSPECT_SUITE_BUILD"] = tree
         // Keep going after a failing test folder (the baseline's failures must not hide the
         // cases after them); the tests run, whatever the caller's DEB_BUILD_OPTIONS said.
@@ -302,6 +304,23 @@ public enum DebianTargets {
             if components.dropLast().last == ".libs" { names.insert("lt-" + program) }
         }
         return names.sorted()
+    }
+
+    /// Where each target is in the built tree (name → absolute path), for the static analysis:
+    /// the program whose basename is the name (`lt-NAME`: libtool's `.libs/NAME`), the shortest
+    /// path when several are; a name the tree does not hold is left out (found through PATH).
+    public static func locations(of targets: [String], among executables: [String], tree: String) -> [String: String] {
+        var found: [String: String] = [:]
+        for target in targets {
+            let program = target.hasPrefix("lt-") ? String(target.dropFirst(3)) : target
+            let matches = executables.filter { path in
+                let components = path.split(separator: "/")
+                guard components.last.map(String.init) == program else { return false }
+                return program == target || components.dropLast().last == ".libs"
+            }
+            if let best = matches.min(by: { ($0.count, $0) < ($1.count, $1) }) { found[target] = tree + "/" + best }
+        }
+        return found
     }
 
     /// Whether these first bytes of a file are an ELF program (not a shared library): ET_EXEC,

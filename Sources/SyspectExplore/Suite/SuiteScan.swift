@@ -11,11 +11,15 @@ public struct SuiteSettings: Sendable, Hashable, Codable {
     /// The targets were found automatically (`DebianSuite`): one that never runs in the baseline
     /// (a build tool such as a parser generator) is left out, not an error.
     public var targetsFound = false
+    /// Where each target is in the build tree (name → absolute path): a suite's targets are
+    /// names, matched by basename when the tests run them, and the static analysis needs the file.
+    public var targetPaths: [String: String] = [:]
 
-    public init(resultsDirectory: String, outputFile: String? = nil, targetsFound: Bool = false) {
+    public init(resultsDirectory: String, outputFile: String? = nil, targetsFound: Bool = false, targetPaths: [String: String] = [:]) {
         self.resultsDirectory = resultsDirectory
         self.outputFile = outputFile
         self.targetsFound = targetsFound
+        self.targetPaths = targetPaths
     }
 }
 
