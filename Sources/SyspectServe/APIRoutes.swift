@@ -65,6 +65,14 @@ public enum APIRoutes {
         (APIRoute(.post, "/api/v1/plan/stubs"), { request, context, site in
             file(try site.stubSkeleton(try await postedPlanRequest(request, context, site)))
         }),
+        (APIRoute(.post, "/api/v1/push"), { request, _, site in
+            let token = try site.authorize(request, for: "pushing")
+            guard RequestInput.isJSON(request) else {
+                throw SiteError(.unsupportedMediaType, "a push is JSON: send Content-Type: application/json (what `syspect push` sends)")
+            }
+            let body = try await RequestInput.body(request, limit: site.configuration.maxBodyBytes)
+            return try json(site.push(body: body, token: token))
+        }),
     ]
 
     /// Every API route served.

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 
 /// The HTTP server of `syspect serve`: the JSON API (`APIRoutes`) and the pages
 /// (`addPageRoutes`, Pages/) over one `Site`.
@@ -57,16 +58,17 @@ public enum SiteServer {
             configuration: .init(address: .hostname(host, port: port), serverName: "syspect"),
             onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? port) },
             logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
         let task = Task {
             defer { continuation.finish() }
-            try await app.run()
+            try await group.run()
         }
         var iterator = stream.makeAsyncIterator()
         guard let bound = await iterator.next() else {
             try await task.value
             throw SiteError(.internalServerError, "the server stopped before it listened on \(host):\(port)")
         }
-        return RunningServer(port: bound, host: host, task: task)
+        return RunningServer(port: bound, host: host, group: group, task: task)
     }
 }
 
@@ -74,13 +76,14 @@ public enum SiteServer {
 public struct RunningServer: Sendable {
     public let port: Int
     public let host: String
+    let group: ServiceGroup
     let task: Task<Void, any Error>
 
     public var baseURL: URL { URL(string: "http://\(host.contains(":") ? "[\(host)]" : host):\(port)")! }
 
-    /// Stops the server (cancels its task: Hummingbird shuts down gracefully).
+    /// Stops the server gracefully (requests in flight finish) and waits until it has.
     public func stop() async {
-        task.cancel()
+        await group.triggerGracefulShutdown()
         _ = try? await task.value
     }
 }

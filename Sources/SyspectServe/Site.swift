@@ -36,6 +36,8 @@ public final class Site: @unchecked Sendable {
     /// nil: no database (the bundled data only).
     public let store: (any ManagedStore)?
     private let lock = NSLock()
+    /// One push at a time: a push reads the server's state, then writes the union.
+    let pushLock = NSLock()
     private var snapshot: (data: SiteData, at: Date, generation: Int)?
     private var generation = 0
     private var plans: [PlanRequest: (generation: Int, view: PlanView)] = [:]

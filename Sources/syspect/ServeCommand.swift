@@ -18,7 +18,8 @@ struct ServeCommand: ParsableCommand {
 
             Exit status: 0 stopped; 1 the database could not be opened or the address not bound; \
             64 usage error.
-            """)
+            """,
+        subcommands: [ServeTokenCommand.self])
 
     @OptionGroup var store: StoreOptions
 

@@ -20,6 +20,7 @@ struct Syspect: ParsableCommand {
             DbCommand.self,
             StaticCommand.self,
             ServeCommand.self,
+            PushCommand.self,
         ]
     )
 }
