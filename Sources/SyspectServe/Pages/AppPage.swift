@@ -21,7 +21,8 @@ enum AppPage {
         ]
         body += [HTMLReport.gridSection(runs), HTMLReport.barSection(runs)].compactMap { $0 }
         body += detail.workloads.enumerated().map { workloadSection($1, id: "w\($0)") }
-        return PageLayout.page(title: detail.app, active: "", sourceNote: sourceNote, body: body)
+        let api = "/api/v1/apps/" + SiteQueries.escape(detail.app) + (oneWorkload ? "/" + SiteQueries.escape(detail.workloads.first?.workload ?? "") : "")
+        return PageLayout.page(title: detail.app, active: "", sourceNote: sourceNote, body: body, api: api)
     }
 
     /// The report's value for one workload, so the report's own grid and bars draw it: verdicts

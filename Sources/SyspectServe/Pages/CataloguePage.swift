@@ -24,7 +24,9 @@ enum CataloguePage {
                 table(catalogue.entries),
             ]),
         ]
-        return PageLayout.page(title: "Catalogue", active: "/", sourceNote: sourceNote, body: body, script: script)
+        let api = "/api/v1/apps" + PageLayout.query([("q", query.text), ("kind", query.kind?.rawValue), ("source", query.source?.rawValue)]
+            .compactMap { name, value in value.flatMap { $0.isEmpty ? nil : (name, $0) } })
+        return PageLayout.page(title: "Catalogue", active: "/", sourceNote: sourceNote, body: body, api: api, script: script)
     }
 
     static func filterForm(_ query: CatalogueQuery) -> Markup {

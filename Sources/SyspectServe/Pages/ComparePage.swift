@@ -19,8 +19,9 @@ enum ComparePage {
         var body: [Markup] = [el("h1", text: "Compare applications"), formMarkup(form, appNames: appNames)]
         if let problem { body.append(el("p", [("class", "problem"), ("role", "alert")], text: problem)) }
         if let comparison { body += results(comparison, onlyDiffering: form.onlyDiffering) }
+        let api = comparison.map { "/api/v1/compare" + PageLayout.query([("apps", $0.apps.joined(separator: ",")), ("workload", $0.workload.rawValue)]) }
         return PageLayout.page(title: comparison.map { "Compare " + $0.apps.joined(separator: ", ") } ?? "Compare",
-                               active: "/compare", sourceNote: sourceNote, body: body)
+                               active: "/compare", sourceNote: sourceNote, body: body, api: api)
     }
 
     static func formMarkup(_ form: Form, appNames: [String]) -> Markup {

@@ -10,14 +10,19 @@ enum PageLayout {
         ("/", "Catalogue"), ("/compare", "Compare"), ("/plan", "Plan"),
     ]
 
-    /// A whole page. `active` is the navigation path to mark; `script` (trusted, written by
-    /// syspect) runs at the end of the body.
-    static func page(title: String, active: String, sourceNote: String, body: [Markup], script: String? = nil) -> String {
+    /// A whole page. `active` is the navigation path to mark; `api` the JSON API resource with
+    /// the same data (linked in the footer); `script` (trusted, written by syspect) runs at the
+    /// end of the body.
+    static func page(title: String, active: String, sourceNote: String, body: [Markup], api: String? = nil, script: String? = nil) -> String {
         let nav = el("nav", [("class", "site")], [el("a", [("href", "/"), ("class", "brand")], text: "syspect")] + sections.map { item in
             el("a", [("href", item.path)] + (item.path == active ? [("aria-current", "page")] : []), text: item.label)
         })
         var children: [Markup] = [nav, el("main", [], body)]
-        children.append(el("footer", [], [el("p", [("class", "source")], text: sourceNote)]))
+        children.append(el("footer", [], [
+            api.map { el("p", [], [.text("This page's data as JSON: "), el("a", [("href", $0), ("class", "api")], text: $0),
+                                  .text(" (docs/openapi.yaml)")]) },
+            el("p", [("class", "source")], text: sourceNote),
+        ].compactMap { $0 }))
         if let script { children.append(el("script", [], [.trusted(script)])) }
         let html = el("html", [("lang", "en")], [
             el("head", [], [

@@ -17,7 +17,9 @@ enum PlanPage {
         ]
         if let problem { body.append(el("p", [("class", "problem"), ("role", "alert")], text: problem)) }
         if let view { body += results(view, request: request) }
-        return PageLayout.page(title: view.map { "Plan for \($0.os)" } ?? "Plan", active: "/plan", sourceNote: sourceNote, body: body)
+        // An uploaded list is POSTed (the API takes the same fields: POST /api/v1/plan).
+        let api = view != nil && request.osList == nil ? "/api/v1/plan?" + SiteQueries.queryString(request) : nil
+        return PageLayout.page(title: view.map { "Plan for \($0.os)" } ?? "Plan", active: "/plan", sourceNote: sourceNote, body: body, api: api)
     }
 
     /// One form for both ways of naming the OS: POSTed as multipart/form-data so a support
