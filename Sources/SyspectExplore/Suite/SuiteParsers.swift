@@ -23,8 +23,8 @@ public enum SuiteParsers {
 
     /// One automake `.trs` file of test `name` (its path without `.trs`). One `:test-result:`
     /// line: the case is `name`. Several (the TAP driver writes one per test point): one case
-    /// per point, `name N - description` when the `.log`'s `RESULT: ...` lines match them, else
-    /// `name N`. `nil` when the file has no result yet (the test still runs).
+    /// per point, `name description` (see `pointIDs`) when the `.log`'s `RESULT: ...` lines match
+    /// them, else `name N`. `nil` when the file has no result yet (the test still runs).
     public static func automake(trs: String, log: String? = nil, name: String) -> SuiteResults? {
         let words = trs.split(separator: "\n").compactMap { line -> CaseOutcome? in
             guard line.hasPrefix(":test-result:") else { return nil }
@@ -40,12 +40,13 @@ public enum SuiteParsers {
         // The log's "PASS: t.sh 1 - parses" lines, in the same order as the .trs results.
         let base = lastComponent(name)
         let dir = parentPath(name)
-        let described = (log ?? "").split(separator: "\n").compactMap { line -> String? in
+        let points = (log ?? "").split(separator: "\n").compactMap { line -> TAPPoint? in
             guard let colon = line.firstIndex(of: ":"), automakeOutcome(line[..<colon]) != nil else { return nil }
             let rest = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
             guard rest.hasPrefix(base + " ") else { return nil }
-            return (dir.isEmpty ? "" : dir + "/") + stripDirective(rest)
+            return tapPoint(Substring("ok " + rest.dropFirst(base.count + 1)))
         }
+        let described = pointIDs(points).map { (dir.isEmpty ? "" : dir + "/") + base + " " + $0 }
         for (i, outcome) in words.enumerated() {
             let id = described.count == words.count ? described[i] : "\(name) \(i + 1)"
             results.add(id, outcome, format: .automake)
@@ -76,7 +77,8 @@ public enum SuiteParsers {
     // MARK: - TAP
 
     /// Test Anything Protocol (12-14). A test point `ok N - description` is the case
-    /// `N - description` (`N` alone without a description; points must be numbered), prefixed by `prefix` (the test
+    /// `description` (`N - description` when not unique, `N` alone without one: `pointIDs`;
+    /// points must be numbered), prefixed by `prefix` (the test
     /// file's name when one stream holds one file). `# SKIP` and `# TODO` skip; `Bail out!`
     /// marks the results aborted; with a plan `1..N`, points never reported fail once the stream
     /// is `complete`. Subtests (indented by 4 spaces, introduced by `# Subtest: name` or
@@ -89,11 +91,17 @@ public enum SuiteParsers {
         var plan: [Int: Int] = [:]   // depth → planned count
         var seen: [Int: Set<Int>] = [:]  // depth → numbers reported
         var sawTAP = false
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { raw in
             let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
             let indent = line.prefix { $0 == " " }.count
-            let depth = indent / 4
-            let body = line.dropFirst(indent)
+            return (depth: indent / 4, body: line.dropFirst(indent))
+        }
+        // Descriptions seen more than once at a depth keep their numbers (`pointIDs`).
+        var repeated: [Int: Set<String>] = [:]
+        for (depth, points) in Dictionary(grouping: lines.compactMap { l in tapPoint(l.body).map { (l.depth, $0) } }, by: \.0) {
+            repeated[depth] = Self.repeatedDescriptions(points.map(\.1))
+        }
+        for (depth, body) in lines {
             if body.hasPrefix("Bail out!") {
                 results.aborted = true
                 results.formats.insert(.tap)
@@ -117,7 +125,7 @@ public enum SuiteParsers {
             sawTAP = true
             let number = point.number
             seen[depth, default: []].insert(number)
-            let id = point.description.isEmpty ? "\(number)" : "\(number) - \(point.description)"
+            let id = Self.pointID(point, repeated: repeated[depth] ?? [])
             // This point closes the subtests one level deeper.
             if let subs = pending.removeValue(forKey: depth + 1) {
                 let parent = subtestNames.removeValue(forKey: depth + 1) ?? id
@@ -144,6 +152,28 @@ public enum SuiteParsers {
         }
         if sawTAP { results.formats.insert(.tap) }
         return results
+    }
+
+    /// A test point's case id: its description, the stable part when a suite runs its points
+    /// in an order that changes from run to run (a Perl hash's keys, lighttpd's
+    /// `core-condition.t`); `N - description` when the description is among `repeated` (seen
+    /// more than once in its stream), `N` when it has none.
+    static func pointID(_ point: TAPPoint, repeated: Set<String>) -> String {
+        if point.description.isEmpty { return "\(point.number)" }
+        return repeated.contains(point.description) ? "\(point.number) - \(point.description)" : point.description
+    }
+
+    /// The case ids of one stream's points (`pointID`).
+    static func pointIDs(_ points: [TAPPoint]) -> [String] {
+        let repeated = repeatedDescriptions(points)
+        return points.map { pointID($0, repeated: repeated) }
+    }
+
+    /// Descriptions that more than one of `points` has.
+    static func repeatedDescriptions(_ points: [TAPPoint]) -> Set<String> {
+        var counts: [String: Int] = [:]
+        for point in points where !point.description.isEmpty { counts[point.description, default: 0] += 1 }
+        return Set(counts.filter { $0.value > 1 }.keys)
     }
 
     /// `1..N` (optionally `# SKIP reason`): N.
@@ -190,7 +220,8 @@ public enum SuiteParsers {
     /// 2/3 subtests`, `No subtests run`). One case per test file; in verbose output (the file's
     /// TAP between its name and its verdict) also one case per test point, `file N - description`.
     public static func prove(_ output: String) -> SuiteResults {
-        var results = SuiteResults()
+        // Each file's verdict and its verbose test points, in order; ids once each file's points are known.
+        var found: [(file: String, outcome: CaseOutcome, point: TAPPoint?)] = []
         var pending: String?
         for raw in output.split(separator: "\n") {
             let line = raw.trimmingCharacters(in: .whitespaces)
@@ -200,19 +231,27 @@ public enum SuiteParsers {
                 if !name.contains(" "), name.hasSuffix(".t") || name.contains("/") {
                     let verdict = line[dots.upperBound...].drop { $0 == "." }.trimmingCharacters(in: .whitespaces)
                     pending = nil
-                    if let outcome = proveVerdict(verdict) { results.add(name, outcome, format: .prove) }
+                    if let outcome = proveVerdict(verdict) { found.append((name, outcome, nil)) }
                     else if verdict.isEmpty { pending = name }
                     continue
                 }
             }
             guard let name = pending else { continue }
             if let outcome = proveVerdict(line) {
-                results.add(name, outcome, format: .prove)
+                found.append((name, outcome, nil))
                 if outcome == .pass { pending = nil }  // a failure may say more on the next lines
             } else if let point = tapPoint(Substring(line)) {
-                let id = point.description.isEmpty ? "\(point.number)" : "\(point.number) - \(point.description)"
-                results.add("\(name) \(id)", point.outcome, format: .prove)
+                found.append((name, point.outcome, point))
             }
+        }
+        var repeated: [String: Set<String>] = [:]
+        for (file, entries) in Dictionary(grouping: found, by: \.file) {
+            repeated[file] = repeatedDescriptions(entries.compactMap(\.point))
+        }
+        var results = SuiteResults()
+        for (file, outcome, point) in found {
+            let id = point.map { "\(file) " + pointID($0, repeated: repeated[file] ?? []) } ?? file
+            results.add(id, outcome, format: .prove)
         }
         return results
     }
