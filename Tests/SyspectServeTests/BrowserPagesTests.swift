@@ -22,21 +22,21 @@ struct BrowserPagesTests {
     @Test("catalogue: one row per API entry, the server-side and the script's filters agree with the API",
           .enabled(if: chromium != nil, "chromium is not installed here (scripts/setup installs it; CI runs this)"))
     func catalogue() async throws {
-        try await PageTestSupport.withServer { base in
-            let api = try PageTestSupport.decode(Catalogue.self, try PageTestSupport.get(base + "/api/v1/apps"))
+        try await PageTestSupport.withServer { http, base in
+            let api = try await PageTestSupport.api(Catalogue.self, http, "/api/v1/apps")
             #expect(api.entries.count > 116 && api.entries.contains { $0.app == Self.measuredApp && $0.source == .syspect })
             let dom = try Self.load(base + "/", screenshot: "catalogue")
             #expect(PageTestSupport.count("<tr class=\"entry\"", in: dom) == api.entries.count)
             #expect(dom.contains("data-app=\"\(Self.measuredApp)\"") && dom.contains("<span id=\"shown\">\(api.entries.count)</span>"))
 
             // The form's filter (no script needed): the same rows as the API's.
-            let filtered = try PageTestSupport.decode(Catalogue.self, try PageTestSupport.get(base + "/api/v1/apps?source=syspect"))
+            let filtered = try await PageTestSupport.api(Catalogue.self, http, "/api/v1/apps?source=syspect")
             let filteredDOM = try Self.load(base + "/?source=syspect")
             #expect(filtered.entries.count == 1)
             #expect(PageTestSupport.count("<tr class=\"entry\"", in: filteredDOM) == filtered.entries.count)
 
             // The script's filter (a fragment fills the fields): hidden rows, the same count.
-            let redis = try PageTestSupport.decode(Catalogue.self, try PageTestSupport.get(base + "/api/v1/apps?q=redis&kind=benchmark"))
+            let redis = try await PageTestSupport.api(Catalogue.self, http, "/api/v1/apps?q=redis&kind=benchmark")
             let scripted = try Self.load(base + "/#q=redis&kind=benchmark")
             let visible = PageTestSupport.count("<tr class=\"entry\"", in: scripted) - PageTestSupport.count("\" hidden=\"\">", in: scripted)
             #expect(redis.entries.count >= 1)
@@ -48,8 +48,8 @@ struct BrowserPagesTests {
     @Test("the measured application: grid boxes, calls with probe evidence, sub-features, pseudo-files, downloads as the API says",
           .enabled(if: chromium != nil, "chromium is not installed here (scripts/setup installs it; CI runs this)"))
     func measuredApplication() async throws {
-        try await PageTestSupport.withServer { base in
-            let api = try PageTestSupport.decode(AppDetail.self, try PageTestSupport.get(base + "/api/v1/apps/\(Self.measuredApp)"))
+        try await PageTestSupport.withServer { http, base in
+            let api = try await PageTestSupport.api(AppDetail.self, http, "/api/v1/apps/\(Self.measuredApp)")
             let w = try #require(api.workloads.first)
             #expect(api.workloads.count == 1 && w.source == .syspect)
             #expect(!w.features.isEmpty && !w.files.isEmpty && w.calls.contains { !$0.evidence.isEmpty })
@@ -65,16 +65,16 @@ struct BrowserPagesTests {
             for link in w.downloads { #expect(dom.contains("href=\"\(link.href.replacingOccurrences(of: "&", with: "&amp;"))\""), "\(link.href)") }
             if let e = w.exploration { #expect(dom.contains("Explored here: \(e.probes) probes")) }
             // The download links answer (the API serves them).
-            let json = try PageTestSupport.get(base + w.downloads.first { $0.format == "json" }!.href)
-            #expect(try PageTestSupport.decode(WorkloadDetail.self, json).calls == w.calls)
+            let json = try await PageTestSupport.api(WorkloadDetail.self, http, w.downloads.first { $0.format == "json" }!.href)
+            #expect(json.calls == w.calls)
         }
     }
 
     @Test("a loupedb application (every workload) and one of its workloads",
           .enabled(if: chromium != nil, "chromium is not installed here (scripts/setup installs it; CI runs this)"))
     func loupedbApplication() async throws {
-        try await PageTestSupport.withServer { base in
-            let api = try PageTestSupport.decode(AppDetail.self, try PageTestSupport.get(base + "/api/v1/apps/redis"))
+        try await PageTestSupport.withServer { http, base in
+            let api = try await PageTestSupport.api(AppDetail.self, http, "/api/v1/apps/redis")
             #expect(api.workloads.count >= 2)
             let dom = try Self.load(base + "/apps/redis", screenshot: "app-redis")
             Self.expectGrids(dom, count: api.workloads.count, counts: api.workloads.map(\.counts))
@@ -89,9 +89,9 @@ struct BrowserPagesTests {
     @Test("compare: one grid per application and one row per call any of them traced",
           .enabled(if: chromium != nil, "chromium is not installed here (scripts/setup installs it; CI runs this)"))
     func compare() async throws {
-        try await PageTestSupport.withServer { base in
+        try await PageTestSupport.withServer { http, base in
             let apps = "redis,nginx,\(Self.measuredApp)"
-            let api = try PageTestSupport.decode(Comparison.self, try PageTestSupport.get(base + "/api/v1/compare?apps=\(apps)"))
+            let api = try await PageTestSupport.api(Comparison.self, http, "/api/v1/compare?apps=\(apps)")
             let dom = try Self.load(base + "/compare?apps=\(apps)", screenshot: "compare")
             Self.expectGrids(dom, count: 3, counts: api.apps.map { api.counts[$0]! })
             #expect(PageTestSupport.count("<tr class=\"call", in: dom) == api.rows.count)
@@ -105,8 +105,8 @@ struct BrowserPagesTests {
     @Test("plan over all 116 loupedb applications and the measured one: steps and curves as the API says",
           .enabled(if: chromium != nil, "chromium is not installed here (scripts/setup installs it; CI runs this)"))
     func plan() async throws {
-        try await PageTestSupport.withServer { base in
-            let api = try PageTestSupport.decode(PlanView.self, try PageTestSupport.get(base + "/api/v1/plan?os=Kerla"))
+        try await PageTestSupport.withServer { http, base in
+            let api = try await PageTestSupport.api(PlanView.self, http, "/api/v1/plan?os=Kerla")
             #expect(api.apps.count >= 117 && api.steps.count > 1)
             let dom = try Self.load(base + "/plan?os=Kerla", screenshot: "plan")
             #expect(PageTestSupport.count("<tr class=\"step\"", in: dom) == api.steps.count)
@@ -117,12 +117,12 @@ struct BrowserPagesTests {
             #expect(PageTestSupport.count("<polyline class=\"series c-", in: dom) == curves.curves.filter { !$0.points.isEmpty }.count)
             #expect(dom.contains("\(api.steps.last!.supportedCount) supported after \(api.steps.count - 1) steps"))
             #expect(dom.contains("href=\"\(api.stubsHref.replacingOccurrences(of: "&", with: "&amp;"))\""))
-            let skeleton = try PageTestSupport.get(base + api.stubsHref)
-            #expect(skeleton.contains("-ENOSYS"))
+            let skeleton = try await http.get(api.stubsHref)
+            #expect(skeleton.status == 200 && skeleton.text.contains("-ENOSYS"))
             // The form alone: every bundled list and every application offered.
-            let os = try PageTestSupport.decode([OSListEntry].self, try PageTestSupport.get(base + "/api/v1/os"))
+            let os = try await PageTestSupport.api([OSListEntry].self, http, "/api/v1/os")
             let form = try Self.load(base + "/plan")
-            let catalogue = try PageTestSupport.decode(Catalogue.self, try PageTestSupport.get(base + "/api/v1/apps"))
+            let catalogue = try await PageTestSupport.api(Catalogue.self, http, "/api/v1/apps")
             // "(uploaded list)", the bundled lists, the workload kinds.
             #expect(PageTestSupport.count("<option value=\"", in: form) == 1 + os.count + WorkloadSelection.allCases.count)
             #expect(PageTestSupport.count("name=\"apps\"", in: form) == catalogue.apps)
@@ -131,29 +131,28 @@ struct BrowserPagesTests {
 
     @Test("an uploaded support list (multipart, as the form sends it) plans like the API's JSON request")
     func uploadedList() async throws {
-        try await PageTestSupport.withServer { base in
+        try await PageTestSupport.withServer { http, _ in
             let list = "# a tiny OS\nread\nwrite\nopenat\nclose\nexit_group\n"
-            let folder = try PageTestSupport.temporaryFolder()
-            defer { try? FileManager.default.removeItem(atPath: folder) }
-            try list.write(toFile: folder + "/tiny.syscalls", atomically: true, encoding: .utf8)
-            let curl = try #require(PageTestSupport.which("curl"), "curl is needed (scripts/setup installs it)")
-            let page = try runProgram(curl, ["-sS", "-w", "\n%{http_code}", "-F", "osList=@\(folder)/tiny.syscalls", "-F", "osName=tiny",
-                                             "-F", "os=", "-F", "apps=redis", "-F", "apps=nginx", "-F", "workload=benchmark", base + "/plan"])
-            #expect(page.stdout.hasSuffix("\n200"), "\(page.stdout.suffix(300)) \(page.stderr)")
+            let boundary = "----syspect-pages-\(UUID().uuidString)"
+            let form = PagesTests.multipartBody(boundary, [
+                ("os", nil, ""), ("osList", "tiny.syscalls", list), ("osName", nil, "tiny"),
+                ("apps", nil, "redis"), ("apps", nil, "nginx"), ("workload", nil, "benchmark"), ("costs", nil, ""),
+            ])
+            let page = try await http.post("/plan", body: form, contentType: "multipart/form-data; boundary=\(boundary)")
+            #expect(page.status == 200, "\(page.text.suffix(500))")
             let body = try JSONSerialization.data(withJSONObject: ["osList": list, "osName": "tiny", "apps": ["redis", "nginx"], "workload": "benchmark"])
-            let apiText = try runProgram(curl, ["-sS", "-H", "Content-Type: application/json", "--data-binary", String(decoding: body, as: UTF8.self), base + "/api/v1/plan"])
-            let api = try PageTestSupport.decode(PlanView.self, apiText.stdout)
-            #expect(api.os == "tiny" && api.osSyscallCount == 5)
-            #expect(PageTestSupport.count("<tr class=\"step\"", in: page.stdout) == api.steps.count)
-            #expect(page.stdout.contains("Plan for tiny (5 syscalls)"))
+            let api = try await http.post("/api/v1/plan", body: body).json(PlanView.self)
+            #expect(api.os == "tiny" && api.osSyscallCount == 5 && api.apps == ["nginx", "redis"])
+            #expect(PageTestSupport.count("<tr class=\"step\"", in: page.text) == api.steps.count)
+            #expect(page.text.contains("Plan for tiny (5 syscalls)"))
             // The skeleton of an uploaded list is inline (a link cannot carry the list).
-            #expect(page.stdout.contains("href=\"data:text/x-csrc;charset=utf-8;base64,\(Data(api.skeleton.cSource.utf8).base64EncodedString())\""))
+            #expect(page.text.contains("href=\"data:text/x-csrc;charset=utf-8;base64,\(Data(api.skeleton.cSource.utf8).base64EncodedString())\""))
 
             // A list naming no known call is refused with the API's message, as an HTML page.
-            try "read\nno_such_call\n".write(toFile: folder + "/bad.syscalls", atomically: true, encoding: .utf8)
-            let bad = try runProgram(curl, ["-sS", "-w", "\n%{http_code}", "-F", "osList=@\(folder)/bad.syscalls", base + "/plan"])
-            #expect(bad.stdout.hasSuffix("\n400"), "\(bad.stdout.suffix(300))")
-            #expect(bad.stdout.contains("class=\"problem\"") && bad.stdout.contains("no_such_call"))
+            let bad = try await http.post("/plan", body: PagesTests.multipartBody(boundary, [("osList", "bad.syscalls", "read\nno_such_call\n")]),
+                                          contentType: "multipart/form-data; boundary=\(boundary)")
+            #expect(bad.status == 400)
+            #expect(bad.text.contains("class=\"problem\"") && bad.text.contains("no_such_call"), "\(bad.text.suffix(500))")
         }
     }
 
@@ -200,7 +199,7 @@ struct BrowserPagesTests {
 }
 
 /// The pages tests' fixture and tools: one store with a real exploration (made once per test
-/// run), a server on loopback per test, HTTP through curl.
+/// run), a server on loopback per test, the API read with the API tests' HTTP client.
 enum PageTestSupport {
     /// The store: `syspect explore` of the C fixture's fcntl workload with `--features all --files`.
     static let store: Result<String, PageTestError> = Result { () throws(PageTestError) in
@@ -210,7 +209,7 @@ enum PageTestSupport {
     static func explore() throws -> String {
         let folder = "/var/tmp/syspect-pages-tests/\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let binary = try syspect()
+        let binary = serveSyspectBinary
         let fixture = (binary as NSString).deletingLastPathComponent + "/syspect-fixture"
         let spec = folder + "/fixture-fcntl.yaml"
         try """
@@ -227,42 +226,18 @@ enum PageTestSupport {
         return db
     }
 
-    /// Runs `body` with a server on 127.0.0.1 (a free port) over the store and the bundled data.
-    static func withServer(_ body: (String) async throws -> Void) async throws {
-        let db = try store.get()
-        let site = Site(store: try SQLiteStore(path: db))
-        let server = try await SiteServer.start(site: site)
-        do {
-            try await body(server.baseURL.absoluteString)
-        } catch {
-            await server.stop()
-            throw error
-        }
-        await server.stop()
+    /// Runs `body` with a server on 127.0.0.1 (a free port) over the store and the bundled data:
+    /// the API's HTTP client and the base URL for Chromium.
+    static func withServer(_ body: (HTTP, String) async throws -> Void) async throws {
+        let site = Site(store: try SQLiteStore(path: try store.get()))
+        try await SyspectServeTests.withServer(site) { http in try await body(http, http.base.absoluteString) }
     }
 
-    /// GET `url` through curl: the body; a non-2xx status throws.
-    static func get(_ url: String) throws -> String {
-        guard let curl = which("curl") else { throw PageTestError("curl is needed (scripts/setup installs it)") }
-        let run = try runProgram(curl, ["-sS", "--fail-with-body", url])
-        guard run.status == 0 else { throw PageTestError("GET \(url) failed: \(run.stderr) \(run.stdout.prefix(500))") }
-        return run.stdout
-    }
-
-    static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return try decoder.decode(type, from: Data(text.utf8))
-    }
-
-    /// The `syspect` binary beside the test bundle (`swift build --build-tests` builds it).
-    static func syspect() throws -> String {
-        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("syspect").path
-        let candidates = [ProcessInfo.processInfo.environment["SYSPECT_BINARY"], beside].compactMap { $0 }
-        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw PageTestError("syspect binary not found (tried \(candidates)); build it or set SYSPECT_BINARY")
-        }
-        return found
+    /// GET `path` from the API, expecting 200 and a JSON `T`.
+    static func api<T: Decodable>(_ type: T.Type, _ http: HTTP, _ path: String) async throws -> T {
+        let answer = try await http.get(path)
+        guard answer.status == 200 else { throw PageTestError("GET \(path): \(answer.status) \(answer.text.prefix(500))") }
+        return try answer.json(type)
     }
 
     /// The first of `names` on PATH, or nil.

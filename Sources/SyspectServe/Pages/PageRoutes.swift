@@ -118,18 +118,12 @@ enum PageInput {
         return out
     }
 
-    /// The plan form's fields as the API's plan request: os, osList (text or uploaded file),
-    /// osName, apps, workload, costs. An uploaded list wins over the bundled choice.
+    /// The plan form's fields as the API's plan request (`APIRoutes.planRequest`): checked
+    /// applications are repeated fields, the API's `apps` one comma-separated list.
     static func planRequest(_ fields: [(String, String)]) throws(SiteError) -> PlanRequest {
-        let osList = last(fields, "osList").flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0 }
-        let os = last(fields, "os").flatMap { $0.isEmpty ? nil : $0 }
-        guard osList != nil || os != nil else {
-            throw SiteError.badRequest("choose a bundled OS or upload a support list (one syscall name or number per line)")
-        }
-        let apps = list(fields, "apps")
-        return PlanRequest(os: os, osList: osList, osName: last(fields, "osName").flatMap { $0.isEmpty ? nil : $0 },
-                           apps: apps.isEmpty ? nil : apps, workload: try APIRoutes.workload(last(fields, "workload")),
-                           costs: last(fields, "costs").flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0 })
+        var query = Dictionary(fields, uniquingKeysWith: { _, last in last })
+        query["apps"] = list(fields, "apps").joined(separator: ",")
+        return try APIRoutes.planRequest(query)
     }
 
     /// A POSTed form: multipart/form-data (the page's own, with files) or urlencoded.
