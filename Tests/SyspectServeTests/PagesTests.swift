@@ -42,6 +42,25 @@ import Testing
         }
     }
 
+    @Test func anExploredWorkloadShowsItsEvidenceFindingsAndImpact() {
+        let record = ServeFixtures.record()
+        let probes = [("baseline", ProbeOutcome.pass), ("stub:39", .pass), ("fake:39", .fail), ("stub:0", .fail)]
+            .map { ServeFixtures.probe(record.key, $0.0, $0.1) }
+        let (_, impact) = ServeFixtures.impact(record.key)
+        let extras = ExplorationExtras(record: record, probes: probes, findings: ServeFixtures.findings(), impact: impact)
+        let w = SiteQueries.workloadDetail(ServeFixtures.measurement(), extras: extras)
+        let page = AppPage.render(AppDetail(app: "redis", workloads: [w]), oneWorkload: true, sourceNote: "")
+        #expect(PageTestSupport.count("<details>", in: page) == w.calls.filter { !$0.evidence.isEmpty }.count)
+        #expect(page.contains("2 probes: 1 pass, 1 fail"))
+        #expect(PageTestSupport.count("<tr class=\"feature\"", in: page) == w.features.count)
+        #expect(PageTestSupport.count("<tr class=\"file\"", in: page) == w.files.count)
+        #expect(PageTestSupport.count("<tr class=\"impact\"", in: page) == w.impact.count)
+        #expect(page.contains("metric 100 → 90, p 0.01 (flagged)") && page.contains("-10%"))
+        #expect(page.contains("Static analysis upper bound (syspect): 4 calls; every traced call is inside it."))
+        #expect(page.contains("Explored here: 4 probes (pass 2, fail 2, error 0)"))
+        #expect(page.contains("href=\"/api/v1/apps/redis/benchmark-redis-benchmark\" class=\"api\""))
+    }
+
     @Test func aPlanPageHasOneRowPerStepAndTheCurves() throws {
         let view = try SiteQueries.plan(Self.data, PlanRequest(os: "Kerla", apps: ["redis", "nginx", "sqlite"]))
         let page = PlanPage.render(view, request: PlanRequest(os: "Kerla", apps: ["redis", "nginx", "sqlite"]),
