@@ -11,8 +11,8 @@ enum ExecutorName: String, ExpressibleByArgument, CaseIterable {
 
 extension ExploreCommand {
     func validateExecutorOptions() throws {
-        if executor != .slurm && (slurmPartition != nil || slurmMaxTasks != nil) {
-            throw ValidationError("--slurm-partition and --slurm-max-tasks go with --executor slurm")
+        if executor != .slurm && (slurmPartition != nil || slurmMaxTasks != nil || slurmDb != nil) {
+            throw ValidationError("--slurm-partition, --slurm-max-tasks and --slurm-db go with --executor slurm")
         }
         if executor == .slurm && slurmPartition == nil {
             throw ValidationError("--executor slurm needs --slurm-partition P (sinfo lists the partitions)")
@@ -47,7 +47,7 @@ extension ExploreCommand {
             let executorOptions = SlurmExecutorOptions(
                 partition: slurmPartition!, maxTasks: maxTasks,
                 syspect: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0],
-                database: try store.location().connectionString, workDirectory: workDir.map { _ in work },
+                database: try slurmDb.map(StoreLocation.parse)?.connectionString ?? store.location().connectionString, workDirectory: workDir.map { _ in work },
                 logDirectory: "\(work)/slurm")
             let created = SlurmExecutor(options: executorOptions, store: planned)
             do { try created.prepare(specs: Array(zip(specs, paths))) } catch { fail("\(error)", status: Status.cannotProbe) }

@@ -97,6 +97,9 @@ struct ExploreCommand: ParsableCommand {
     @Option(help: ArgumentHelp("With --executor slurm: tasks submitted and unfinished at once, across all specs (default: --jobs).", valueName: "N"))
     var slurmMaxTasks: Int?
 
+    @Option(help: ArgumentHelp("With --executor slurm: the database as the nodes reach it (default: --db).", valueName: "path-or-url"))
+    var slurmDb: String?
+
     enum Status {
         static let badSpec: Int32 = 2
         static let badWorkload: Int32 = 3

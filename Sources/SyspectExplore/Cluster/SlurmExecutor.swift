@@ -66,6 +66,7 @@ public struct SlurmExecutorStatistics: Sendable {
     public var arrays = 0
     public var tasks = 0
     public var resubmitted = 0
+    /// Planned probes of an earlier session used: still running, or finished and not collected.
     public var adopted = 0
     public var sbatchSeconds = 0.0
     /// Seconds from the first task's submission until squeue showed it finished.
@@ -278,6 +279,9 @@ public final class SlurmExecutor: @unchecked Sendable {
             ticket.planned = planned
             if let text = planned.run, planned.outcome != nil {
                 try store.markCollected(exploration: key, indices: [planned.index])
+                condition.lock()
+                stats.adopted += 1
+                condition.unlock()
                 finish(ticket, (try? StoredProbeRun.decode(text)) ?? failure(ticket, "the stored outcome of probe \(planned.index) cannot be read"))
                 continue
             }
@@ -311,9 +315,18 @@ public final class SlurmExecutor: @unchecked Sendable {
         let array = SlurmArray(name: "syspect-\(first.app)", partition: options.partition, indices: indices, maxRunning: options.maxTasks,
                                command: command, outputDirectory: options.logDirectory, options: options.sbatchOptions)
         let started = Date()
-        let job: Int
-        do { job = try client.submit(array, scriptFolder: options.logDirectory) } catch {
-            for ticket in tickets { finish(ticket, failure(ticket, "cannot submit probe \(ticket.index ?? -1) to Slurm: \(error)")) }
+        var job: Int?
+        var lastError: SlurmError?
+        for attempt in 0..<3 where job == nil {
+            // A busy controller may refuse one sbatch ("Socket timed out"): try again before giving up.
+            if attempt > 0 { Thread.sleep(forTimeInterval: Double(attempt)) }
+            do throws(SlurmError) { job = try client.submit(array, scriptFolder: options.logDirectory) } catch {
+                lastError = error
+                if case .badArray = error { break }
+            }
+        }
+        guard let job else {
+            for ticket in tickets { finish(ticket, failure(ticket, "cannot submit probe \(ticket.index ?? -1) to Slurm: \(lastError.map { "\($0)" } ?? "")")) }
             return
         }
         let seconds = Date().timeIntervalSince(started)
