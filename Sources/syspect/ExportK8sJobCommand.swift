@@ -3,16 +3,17 @@ import Foundation
 import SyspectExplore
 
 /// `syspect export k8s-job SPEC --db URL --probes N`: a Kubernetes Indexed Job manifest running
-/// `syspect probe` once per probe index (on paper: `syspect probe` is not wired yet; docs/cluster.md).
+/// `syspect probe` once per planned probe index (on paper: no Kubernetes here; docs/cluster.md).
 struct ExportK8sJobCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "k8s-job",
         abstract: "Write a Kubernetes Indexed Job manifest that runs `syspect probe` for each probe index of SPEC.",
         discussion: """
-            Each pod runs `syspect probe SPEC --db URL --index $(JOB_COMPLETION_INDEX)` as root with \
-            CAP_SYS_PTRACE and CAP_SYS_ADMIN (or --privileged), seccomp and AppArmor unconfined. The \
-            image must hold syspect, the application and its workload tools, and the spec folder at \
-            the spec's absolute path. Not run here: `syspect probe` is not wired yet (docs/cluster.md).
+            Each pod runs `syspect probe SPEC --db URL --index $(JOB_COMPLETION_INDEX) --spec-hash H` \
+            (the entry point Slurm array tasks run) as root with CAP_SYS_PTRACE and CAP_SYS_ADMIN (or \
+            --privileged), seccomp and AppArmor unconfined. The image must hold syspect, the application \
+            and its workload tools, and the spec folder at the spec's absolute path; the indices must be \
+            planned in the database by a coordinator first. Not run here: no container engine (docs/cluster.md).
             """)
 
     @Argument(help: ArgumentHelp("The application's spec (YAML); its absolute path is where the image must hold it.", valueName: "spec"))

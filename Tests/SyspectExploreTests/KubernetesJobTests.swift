@@ -4,7 +4,7 @@ import Yams
 @testable import SyspectExplore
 
 /// `syspect export k8s-job` (issue 15 Must 4, on paper): the manifest through the real CLI, read
-/// back as YAML.
+/// back as YAML; its pod command run through the real `syspect probe`.
 @Suite("Kubernetes Indexed Job manifest (syspect export k8s-job)")
 struct KubernetesJobTests {
     let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/sqlite-small.yaml").path
@@ -73,6 +73,23 @@ struct KubernetesJobTests {
         }
         let (status, _, err) = try syspect(["export", "k8s-job", "/nonexistent/app.yaml", "--db", "postgres://h/db", "--probes", "1"])
         #expect(status == 1 && err.contains("/nonexistent/app.yaml"))
+    }
+
+    /// The pod's command is the real `syspect probe` contract: with the kubelet's variables
+    /// expanded it parses, opens the database, and refuses only because nothing is planned there.
+    @Test func thePodCommandIsOneTheRealSyspectProbeAccepts() throws {
+        let folder = "/var/tmp/syspect-k8s-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let job = try manifest(["--db", "postgres://h/db", "--probes", "2"])
+        let spec = try #require(job["spec"] as? [String: Any])
+        let pod = try #require((spec["template"] as? [String: Any])?["spec"] as? [String: Any])
+        let command = try #require((pod["containers"] as? [[String: Any]])?.first?["command"] as? [String])
+        let expanded = command.dropFirst().map {
+            $0.replacingOccurrences(of: "$(SYSPECT_DB)", with: "\(folder)/cluster.db").replacingOccurrences(of: "$(JOB_COMPLETION_INDEX)", with: "1")
+        }
+        let (status, _, err) = try syspect(Array(expanded))
+        #expect(status == 1 && err.contains("holds no exploration") && err.contains("--executor slurm"), "stderr: \(err)")
     }
 
     @Test func theSameInputGivesTheSameManifest() throws {

@@ -1,9 +1,9 @@
 import Foundation
 import Yams
 
-/// A Kubernetes Indexed Job that would run `syspect probe` once per probe index against a shared
-/// PostgreSQL (issue 15, Must 4: on paper, not run here). docs/cluster.md describes the image and
-/// the `syspect probe` contract (not wired yet).
+/// A Kubernetes Indexed Job that would run `syspect probe` once per planned probe index against a
+/// shared PostgreSQL (issue 15, Must 4: on paper, not run here). docs/cluster.md describes the image
+/// and the `syspect probe` contract (the entry point Slurm array tasks run).
 public struct KubernetesJob: Sendable, Hashable {
     /// metadata.name (a DNS label).
     public var name: String
