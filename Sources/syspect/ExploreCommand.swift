@@ -25,7 +25,9 @@ struct ExploreCommand: ParsableCommand {
             resume); 2 bad spec file; 3 the workload fails or is flaky \
             without interposition, or a target never runs, or --debian's package cannot be \
             fetched, built or has no test suite (docs/suites.md); 4 probes cannot be launched \
-            (ptrace/seccomp/namespaces not permitted, command not found); 5 --impact could not \
+            (ptrace/seccomp/namespaces not permitted, command not found), or --executor slurm cannot \
+            start (no Slurm, unknown partition, the first task failed on its node: docs/cluster.md); \
+            5 --impact could not \
             run (verdicts stored; see docs/impact.md); 6 the PostgreSQL database cannot be \
             reached, or went away and did not come back within its reconnect time (journaled \
             probes are kept: run again to resume); 7 another explore of the same spec is running \
