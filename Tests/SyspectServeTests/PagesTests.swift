@@ -71,6 +71,20 @@ import Testing
         #expect(PageTestSupport.count("checked=\"checked\"", in: page) == 3)
     }
 
+    @Test func aRenderedPageIsReusedOnlyForAnEqualInput() {
+        let cache = PageCache(limit: 2)
+        var renders = 0
+        func render(_ c: Catalogue, _ note: String) -> String {
+            cache.page("catalogue", c, context: [note]) { renders += 1; return CataloguePage.render(c, sourceNote: note) }
+        }
+        let all = SiteQueries.catalogue(Self.data, CatalogueQuery()), suites = SiteQueries.catalogue(Self.data, CatalogueQuery(kind: .suite))
+        let first = render(all, "a")
+        #expect(render(all, "a") == first && renders == 1)
+        #expect(render(suites, "a") != first && renders == 2)
+        #expect(render(all, "b") != first && renders == 3)
+        #expect(cache.count <= 2)
+    }
+
     @Test func repeatedAndCommaSeparatedFieldsAreOneList() {
         let fields = PageInput.pairs("apps=redis&apps=nginx%2Csqlite&apps=redis&only=differ&q=a+b")
         #expect(PageInput.list(fields, "apps") == ["redis", "nginx", "sqlite"])

@@ -11,18 +11,21 @@ import SyspectPlan
 func addPageRoutes(to router: Router<BasicRequestContext>, site: Site) {
     router.get("/") { request, _ in
         try page(site) { () throws(SiteError) in
-            CataloguePage.render(try site.catalogue(try APIRoutes.catalogueQuery(RequestInput.query(request))), sourceNote: sourceNote(site))
+            let catalogue = try site.catalogue(try APIRoutes.catalogueQuery(RequestInput.query(request))), note = sourceNote(site)
+            return PageCache.shared.page("catalogue", catalogue, context: [note]) { CataloguePage.render(catalogue, sourceNote: note) }
         }
     }
     router.get("/apps/:app") { _, context in
         try page(site) { () throws(SiteError) in
-            AppPage.render(try site.app(try APIRoutes.parameter(context, "app")), oneWorkload: false, sourceNote: sourceNote(site))
+            let detail = try site.app(try APIRoutes.parameter(context, "app")), note = sourceNote(site)
+            return PageCache.shared.page("app", detail, context: [note]) { AppPage.render(detail, oneWorkload: false, sourceNote: note) }
         }
     }
     router.get("/apps/:app/:workload") { _, context in
         try page(site) { () throws(SiteError) in
             let detail = try site.app(try APIRoutes.parameter(context, "app"), workload: try APIRoutes.parameter(context, "workload"))
-            return AppPage.render(detail, oneWorkload: true, sourceNote: sourceNote(site))
+            let note = sourceNote(site)
+            return PageCache.shared.page("workload", detail, context: [note]) { AppPage.render(detail, oneWorkload: true, sourceNote: note) }
         }
     }
     router.get("/compare") { request, _ in
@@ -34,7 +37,11 @@ func addPageRoutes(to router: Router<BasicRequestContext>, site: Site) {
             form.workload = try APIRoutes.workload(PageInput.last(fields, "workload"))
             // Nothing chosen yet: the form alone.
             let comparison = form.apps.isEmpty ? nil : try site.compare(form.apps, workload: form.workload)
-            return html(ComparePage.render(comparison, form: form, appNames: names, sourceNote: sourceNote(site)))
+            let note = sourceNote(site)
+            guard let comparison else { return html(ComparePage.render(nil, form: form, appNames: names, sourceNote: note)) }
+            return html(PageCache.shared.page("compare", comparison, context: [note, form.onlyDiffering ? "differ" : ""] + names) {
+                ComparePage.render(comparison, form: form, appNames: names, sourceNote: note)
+            })
         } catch {
             return html(ComparePage.render(nil, form: form, appNames: names, problem: error.message, sourceNote: sourceNote(site)), status: error.status)
         }
@@ -65,8 +72,12 @@ private func planPage(_ site: Site, fields: [(String, String)], compute: Bool, p
             return html(PlanPage.render(nil, request: request, osLists: osLists, appNames: names, sourceNote: sourceNote(site)))
         }
         request = try PageInput.planRequest(fields)
-        let view = try site.plan(request)
-        return html(PlanPage.render(view, request: request, osLists: osLists, appNames: names, sourceNote: sourceNote(site)))
+        let view = try site.plan(request), note = sourceNote(site), shown = request
+        // The form's state is part of the page: the request and the choices it offers.
+        let context = [note, "\(shown)"] + osLists.map { "\($0.name) \($0.syscalls)" } + names
+        return html(PageCache.shared.page("plan", view, context: context) {
+            PlanPage.render(view, request: shown, osLists: osLists, appNames: names, sourceNote: note)
+        })
     } catch {
         return html(PlanPage.render(nil, request: request, osLists: osLists, appNames: names, problem: error.message, sourceNote: sourceNote(site)),
                     status: error.status)
