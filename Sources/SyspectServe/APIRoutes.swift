@@ -78,6 +78,17 @@ public enum APIRoutes {
     /// Every API route served.
     public static var all: [APIRoute] { table.map(\.0) }
 
+    /// The methods served at a concrete path ("/api/v1/apps/redis" → GET), for 405 answers.
+    static func methods(at path: String) -> [HTTPRequest.Method] {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        return all.filter { route in
+            let pattern = route.path.split(separator: "/", omittingEmptySubsequences: false)
+            return pattern.count == parts.count && zip(pattern, parts).allSatisfy { p, s in
+                (p.hasPrefix("{") && p.hasSuffix("}") && !s.isEmpty) || p == s
+            }
+        }.map(\.method)
+    }
+
     static func register(on router: Router<BasicRequestContext>, site: Site) {
         for (route, handler) in table {
             router.on(RouterPath(route.routerPath), method: route.method) { request, context in
@@ -167,7 +178,7 @@ public enum APIRoutes {
 
         var request: PlanRequest {
             get throws {
-                PlanRequest(os: os, osList: osList, osName: osName, apps: apps, workload: try APIRoutes.workload(workload),
+                PlanRequest(os: os, osList: osList.flatMap { $0.isEmpty ? nil : $0 }, osName: osName, apps: apps, workload: try APIRoutes.workload(workload),
                             costs: costs, curves: curves ?? true)
             }
         }
@@ -244,15 +255,14 @@ enum RequestInput {
 }
 
 extension SiteError: HTTPResponseError {
-    public var headers: HTTPFields { [:] }
-
     /// `{"error": {"message": "..."}}`, Hummingbird's own error shape.
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .withoutEscapingSlashes
         let body = Data(#"{"error":{"message":"#.utf8) + (try encoder.encode(message)) + Data("}}".utf8)
-        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
-                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+        var fields = headers
+        fields[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
 }
 
@@ -267,6 +277,12 @@ struct JSONErrorMiddleware: RouterMiddleware {
         } catch let error as SiteError {
             throw error
         } catch let error as HTTPError {
+            let allowed = APIRoutes.methods(at: request.uri.path)
+            if error.status == .notFound, !allowed.isEmpty, !allowed.contains(request.method) {
+                let names = allowed.map(\.rawValue).joined(separator: ", ")
+                throw SiteError(.methodNotAllowed, "\(request.uri.path) answers \(names), not \(request.method.rawValue)",
+                                headers: [.allow: names])
+            }
             let message = error.body ?? (error.status == .notFound
                 ? "no such page or API route: \(request.method.rawValue) \(request.uri.path); the API is described in docs/openapi.yaml"
                 : error.status.reasonPhrase)

@@ -72,10 +72,13 @@ public struct ExplorationExtras: Sendable {
 public struct SiteError: Error, Sendable, Hashable, CustomStringConvertible {
     public var status: HTTPResponse.Status
     public var message: String
+    /// Extra response headers (e.g. `Allow` of a 405).
+    public var headers: HTTPFields
 
-    public init(_ status: HTTPResponse.Status, _ message: String) {
+    public init(_ status: HTTPResponse.Status, _ message: String, headers: HTTPFields = [:]) {
         self.status = status
         self.message = message
+        self.headers = headers
     }
 
     public var description: String { message }

@@ -156,6 +156,10 @@ import Testing
             try refused(try await http.get("/api/v1/apps/redis/benchmark-redis-benchmark/export?format=zip"), 400, "format must be one of")
             try refused(try await http.get("/api/v1/compare?apps=redis"), 400, "two or more")
             try refused(try await http.get("/api/v1/nothing-here"), 404, "no such page or API route")
+            let wrongMethod = try await http.send("DELETE", "/api/v1/apps/redis", headers: [:], body: nil)
+            try refused(wrongMethod, 405, "answers GET, not DELETE")
+            #expect(wrongMethod.header("Allow") == "GET")
+            #expect(try await http.get("/api/v1/push").header("Allow") == "POST")
         }
     }
 
