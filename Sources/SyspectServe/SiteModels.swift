@@ -15,13 +15,16 @@ public struct VerdictCounts: Codable, Sendable, Hashable {
     public var either: Int
 
     public init(_ verdicts: [Int: Verdict]) {
-        var c: [Verdict: Int] = [:]
-        for v in verdicts.values { c[v, default: 0] += 1 }
-        traced = verdicts.count
-        required = c[.required, default: 0]
-        stub = c[.stub, default: 0]
-        fake = c[.fake, default: 0]
-        either = c[.either, default: 0]
+        var r = 0, s = 0, f = 0, e = 0
+        for v in verdicts.values {
+            switch v {
+            case .required: r += 1
+            case .stub: s += 1
+            case .fake: f += 1
+            case .either: e += 1
+            }
+        }
+        (traced, required, stub, fake, either) = (verdicts.count, r, s, f, e)
     }
 }
 
@@ -104,6 +107,9 @@ public struct GridBox: Codable, Sendable, Hashable {
     public var name: String
     /// `BoxStatus` raw value: required, stub, fake, either, traced, untraced.
     public var status: String
+    /// Untraced, but listed by the static analysis (static_binary or static_sources): the
+    /// report's darker box.
+    public var staticOnly: Bool
 }
 
 /// One sub-feature line (`explore --features`).

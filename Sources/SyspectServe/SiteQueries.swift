@@ -16,6 +16,8 @@ public struct SiteData: Sendable {
     public var osSupport: [String: OSSupport]
     /// The bundled loupedb data is part of `measurements`.
     public var bundled: Bool
+    /// One catalogue entry per measurement, in the same order (built once per snapshot).
+    public var entries: [CatalogueEntry] = []
 
     public init(stored: [SyspectCore.Measurement], explorations: [ExplorationRecord], bundled: LoupedbDataset?) {
         var seen = Set(stored.map { "\($0.app)\u{0}\($0.workload)\u{0}\($0.source)" })
@@ -28,6 +30,7 @@ public struct SiteData: Sendable {
             .mapValues { $0.sorted { $0.startedAt < $1.startedAt } }
         osSupport = (bundled ?? BundledLoupedb.dataset).osSupport
         self.bundled = bundled != nil
+        entries = measurements.map(SiteQueries.entry(self))
     }
 
     /// The latest exploration of (app, workload), as `syspect show` picks it.
@@ -94,18 +97,24 @@ public enum SiteQueries {
 
     public static func catalogue(_ data: SiteData, _ query: CatalogueQuery) -> Catalogue {
         let text = query.text?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
-        let entries = data.measurements.filter { m in
-            (query.kind == nil || m.kind == query.kind)
-                && (query.source == nil || SourceKind(source: m.source) == query.source)
-                && (text.isEmpty || m.app.lowercased().contains(text) || m.workload.lowercased().contains(text))
-        }.map { m -> CatalogueEntry in
-            let exploration = SourceKind(source: m.source) == .syspect ? data.latestExploration(app: m.app, workload: m.workload) : nil
+        let entries = data.entries.filter { e in
+            (query.kind == nil || e.kind == query.kind)
+                && (query.source == nil || e.source == query.source)
+                && (text.isEmpty || e.app.lowercased().contains(text) || e.workload.lowercased().contains(text))
+        }
+        return Catalogue(query: query, entries: entries, apps: Set(entries.map(\.app)).count, total: data.entries.count)
+    }
+
+    /// The catalogue entry of one measurement of `data`.
+    static func entry(_ data: SiteData) -> (SyspectCore.Measurement) -> CatalogueEntry {
+        { m in
+            let source = SourceKind(source: m.source)
+            let exploration = source == .syspect ? data.latestExploration(app: m.app, workload: m.workload) : nil
             return CatalogueEntry(
-                app: m.app, workload: m.workload, kind: m.kind, source: SourceKind(source: m.source), sourceDetail: m.source,
+                app: m.app, workload: m.workload, kind: m.kind, source: source, sourceDetail: m.source,
                 counts: VerdictCounts(m.verdicts), staticBinary: m.staticBinary?.count, explored: exploration != nil,
                 probes: exploration?.probeCount, href: pagePath(m.app, m.workload))
         }
-        return Catalogue(query: query, entries: entries, apps: Set(entries.map(\.app)).count, total: data.measurements.count)
     }
 
     // MARK: - One application
@@ -141,8 +150,11 @@ public enum SiteQueries {
         }
         let census = Set((extras?.record.census ?? []).filter { $0.arch == .x86_64 }.map(\.number))
         let run = ReportedRun(measurement: m, tracedOnly: census)
+        let listed = (m.staticBinary ?? []).union(m.staticSources ?? [])
         let grid = SyscallTable.x86_64Numbers.map { n in
-            GridBox(number: n, name: SyscallTable.displayName(of: n), status: run.status(of: n).rawValue)
+            let status = run.status(of: n)
+            return GridBox(number: n, name: SyscallTable.displayName(of: n), status: status.rawValue,
+                           staticOnly: status == .untraced && listed.contains(n))
         }
         let features = (extras?.findings.features ?? []).map { f in
             FeatureRow(syscall: f.use.feature.syscall, syscallName: SyscallTable.displayName(of: f.use.feature.syscall),
@@ -293,21 +305,20 @@ public enum SiteQueries {
             let targets = try Planner.targets(from: data.planMeasurements, workload: request.workload,
                                               apps: apps.isEmpty || apps.contains("*") ? nil : apps)
             return (try Planner.plan(targets: targets, os: os, workload: request.workload, costs: weights), targets, os)
-        } catch let error as PlanInputError {
-            if case .unknownApps = error { throw .notFound("\(error)") }
-            throw .badRequest("\(error)")
         } catch {
+            if case .unknownApps = error { throw .notFound("\(error)") }
             throw .badRequest("\(error)")
         }
     }
 
-    /// The GET query of a plan request (uploaded lists are not repeated: POST them).
+    /// The GET query of a plan request: os, apps, workload, costs (uploaded lists are not repeated: POST them).
     public static func queryString(_ r: PlanRequest) -> String {
         var items: [String] = []
         func add(_ k: String, _ v: String?) { if let v, !v.isEmpty { items.append(k + "=" + escape(v)) } }
         add("os", r.osList == nil ? r.os : nil)
         add("apps", r.apps.map { $0.joined(separator: ",") })
         add("workload", r.workload.rawValue)
+        add("costs", r.costs)
         return items.joined(separator: "&")
     }
 
@@ -315,9 +326,22 @@ public enum SiteQueries {
 
     /// A path segment with everything but unreserved characters percent-encoded.
     public static func escape(_ s: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
+        if s.utf8.allSatisfy(isUnreserved) { return s }
+        var out = ""
+        for byte in s.utf8 {
+            if isUnreserved(byte) {
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            } else {
+                out += "%" + String(byte >> 4, radix: 16, uppercase: true) + String(byte & 0xF, radix: 16, uppercase: true)
+            }
+        }
+        return out
+    }
+
+    /// RFC 3986 unreserved: ASCII letters, digits, `-._~`.
+    private static func isUnreserved(_ b: UInt8) -> Bool {
+        (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39)
+            || b == 0x2D || b == 0x2E || b == 0x5F || b == 0x7E
     }
 
     /// The page of one workload.

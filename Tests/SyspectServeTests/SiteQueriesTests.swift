@@ -83,6 +83,11 @@ import Testing
         #expect(d.grid.first { $0.number == 72 }!.status == "traced")
         #expect(d.grid.first { $0.number == 435 }!.status == "fake")
         #expect(d.grid.first { $0.number == 60 }!.status == "untraced")
+        #expect(d.grid.filter(\.staticOnly).isEmpty, "every static call of this run is traced")
+        var withSources = Self.ownRedis
+        withSources.staticSources = [60, 0]
+        let boxes = SiteQueries.workloadDetail(withSources, extras: extras).grid
+        #expect(boxes.filter(\.staticOnly).map(\.number) == [60], "untraced and listed by static analysis: the report's darker box")
         #expect(d.staticBound == StaticBound(count: 4, source: "syspect", tracedOutside: [435]))
         #expect(d.exploration?.probes == 5 && d.exploration?.passed == 3 && d.exploration?.failed == 2)
         #expect(d.downloads.map(\.format) == ["json", "csv", "seccomp", "loupedb"])
@@ -127,6 +132,11 @@ import Testing
         #expect(view.curves?.curves.count ?? 0 >= 4)
         #expect(view.skeleton.cSource.contains("ENOSYS"))
         #expect(view.stubsHref == "/api/v1/plan/stubs?os=kerla&workload=all")
+        let costed = PlanRequest(os: "Kerla", apps: ["redis", "nginx"], costs: "read 2\nwrite 3")
+        #expect(SiteQueries.queryString(costed) == "os=Kerla&apps=redis%2Cnginx&workload=all&costs=read%202%0Awrite%203")
+        #expect(try APIRoutes.planRequest(RequestInput.form(SiteQueries.queryString(costed))) == PlanRequest(
+            os: "Kerla", osName: nil, apps: ["redis", "nginx"], costs: "read 2\nwrite 3"), "the link gives the same plan back")
+        #expect(SiteQueries.escape("a b/é~") == "a%20b%2F%C3%A9~")
     }
 
     @Test func anUploadedSupportListPlansAndABadOneIsRefused() throws {
