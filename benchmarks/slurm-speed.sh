@@ -18,8 +18,9 @@
 # per-probe overhead. The load average is printed (the machine is shared).
 #
 # Output: DIR (default ${XDG_CACHE_HOME:-~/.cache}/syspect/slurm-speed) keeps logs and probe
-#   folders. --syspect BIN: the binary (default: .build/debug/syspect, copied into DIR so that a
-#   rebuild does not replace it under running tasks). N defaults to the node's CPUs (Slurm runs
+#   folders; the PostgreSQL schemas are dropped at the end (with psql). --syspect BIN: the
+#   binary (default: .build/debug/syspect, copied into DIR so that a rebuild does not replace it
+#   under running tasks). N defaults to the node's CPUs (Slurm runs
 #   one task per CPU). Needs root, jq, a C compiler.
 # Exit codes: 0 measured, verdicts equal; 1 verdicts differ; 2 bad usage; 3 an explore failed.
 set -euo pipefail
@@ -36,7 +37,7 @@ while [ $# -gt 0 ]; do
     --syspect) syspect=$2; shift 2 ;;
     --max-tasks) max_tasks=$2; shift 2 ;;
     --noop) noop=$2; shift 2 ;;
-    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "slurm-speed: unknown option $1 (see --help)" >&2; exit 2 ;;
     *) specs+=("$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"); shift ;;
   esac
@@ -58,12 +59,19 @@ if [ ${#specs[@]} -eq 0 ]; then
 fi
 run=$(date +%s)
 url() { case $pg in *\?*) echo "$pg&schema=$1" ;; *) echo "$pg?schema=$1" ;; esac; }
+schemas=()
+drop_schemas() {  # the run's schemas go with it (psql, when installed)
+  command -v psql >/dev/null || return 0
+  for schema in "${schemas[@]}"; do psql "$pg" -qc "DROP SCHEMA IF EXISTS \"$schema\" CASCADE" >/dev/null 2>&1 || true; done
+}
+trap drop_schemas EXIT
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 
 # One explore; sets wall (s), probes, verdicts (JSON), app.
 explore() {  # explore NAME SPEC ARGS...
   local name=$1 spec=$2; shift 2
   local db; db=$(url "speed_${name}_$run")
+  schemas+=("speed_${name}_$run")
   local start end
   start=$(date +%s.%N)
   if ! "$syspect" explore "$spec" --db "$db" --work-dir "$out/work/$name" --no-static "$@" >"$out/logs/$name.out" 2>"$out/logs/$name.err"; then
