@@ -37,7 +37,7 @@ while [ $# -gt 0 ]; do
     --syspect) syspect=$2; shift 2 ;;
     --max-tasks) max_tasks=$2; shift 2 ;;
     --noop) noop=$2; shift 2 ;;
-    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "slurm-speed: unknown option $1 (see --help)" >&2; exit 2 ;;
     *) specs+=("$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"); shift ;;
   esac
