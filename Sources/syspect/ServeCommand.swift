@@ -66,7 +66,7 @@ struct ServeCommand: ParsableCommand {
                     FileHandle.standardOutput.write(Data((line + "\n").utf8))
                 }
             } catch {
-                failure.set("\(error)")
+                failure.set("cannot serve on \(listen): \(error); is another server listening there? choose another --listen")
             }
             done.signal()
         }

@@ -105,6 +105,8 @@ struct ServeCommandTests {
         defer { _ = server.stop() }
         let info = try await HTTP(base: server.url).get("/api/v1/info").json(ServerInfo.self)
         #expect(info.apps == 116 && info.bundled && info.explorations == 0)
+        let taken = try syspect(["serve", "--db", fresh.argument, "--listen", "127.0.0.1:\(server.url.port!)"])
+        #expect(taken.status == 1 && taken.stderr.contains("cannot serve on 127.0.0.1:\(server.url.port!)"), "\(taken.stderr)")
         let none = try ServerProcess(["--db", fresh.argument, "--no-bundled"])
         defer { _ = none.stop() }
         #expect(try await HTTP(base: none.url).get("/api/v1/info").json(ServerInfo.self).apps == 0)
