@@ -256,7 +256,11 @@ public enum PushMerge {
                 guard m.source == "syspect" else {
                     throw .badRequest("the measurement of \(name) has source '\(m.source)': only measurements syspect made are pushed")
                 }
-                guard m.verdicts.keys.allSatisfy({ $0 >= 0 }) else { throw .badRequest("the measurement of \(name) has a negative syscall number") }
+                let numbers = Array(m.verdicts.keys) + Array(m.staticBinary ?? []) + Array(m.staticSources ?? [])
+                guard numbers.allSatisfy({ $0 >= 0 }) else { throw .badRequest("the measurement of \(name) has a negative syscall number") }
+            }
+            guard x.findings.features.allSatisfy({ $0.use.feature.syscall >= 0 }), x.findings.fakeValues.keys.allSatisfy({ $0 >= 0 }) else {
+                throw .badRequest("a sub-feature or fake value of \(name) has a negative syscall number")
             }
             for f in x.findings.files where !f.use.path.hasPrefix("/") {
                 throw .badRequest("pseudo-file '\(f.use.path)' of \(name) is not an absolute path")

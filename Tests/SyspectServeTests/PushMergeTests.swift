@@ -114,6 +114,15 @@ import Testing
         var foreign = Self.pushed([])
         foreign.measurement?.source = "loupedb:redis/x/1"
         refused(PushBundle(explorations: [foreign]), 400, "only measurements syspect made")
+        var negative = Self.pushed([])
+        negative.measurement?.staticSources = [-1]
+        refused(PushBundle(explorations: [negative]), 400, "negative syscall number")
+        var badFinding = Self.pushed([])
+        badFinding.findings = FeatureFindings(fakeValues: [-3: .constant(1)])
+        refused(PushBundle(explorations: [badFinding]), 400, "negative syscall number")
+        var relative = Self.pushed([])
+        relative.findings = FeatureFindings(files: [FileFinding(use: PseudoFileUse(path: "proc/self", calls: [:], failures: 0))])
+        refused(PushBundle(explorations: [relative]), 400, "not an absolute path")
         var otherApp = Self.pushed([])
         otherApp.measurement?.app = "nginx"
         refused(PushBundle(explorations: [otherApp]), 400, "not redis/benchmark-redis-benchmark")
