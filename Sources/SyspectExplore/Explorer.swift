@@ -318,6 +318,7 @@ public final class Explorer {
         try useSuiteCriterion(Explorer.suiteCriterion(
             baselines: runs.map { $0.1.suiteResults.map { Set($0.ids(.pass)) } }, spec: spec, directory: runs.first?.1.directory))
         applyAdaptiveTimeouts(ready: runs.compactMap(\.1.readySeconds), durations: runs.map(\.1.durationSeconds))
+        applyStallLimit(waits: runs.compactMap(\.1.suiteLongestWait))
         exploration.census = mergeCensus(runs.map(\.1.census))
         for (request, run) in runs { if let overflow = run.censusOverflow { events(.censusOverflow(replica: request.replica, overflow)) } }
         try store.saveFindings(FeatureFindings(baselines: runs.map(\.1)), exploration: key)
@@ -346,6 +347,20 @@ public final class Explorer {
             ready: Explorer.adaptiveTimeout(spec: spec.readyTimeout, baseline: start, floor: 2),
             run: Explorer.adaptiveTimeout(spec: spec.runTimeout, baseline: slowestRun, floor: 5))
     }
+
+    /// A suite probe that finishes no test case for `stallFactor`× the baseline's longest wait
+    /// for one (at least `stallFloor` s) has failed: a hanging suite stops there instead of at
+    /// the run timeout (adaptive only, like the timeouts above; the waits are not journaled, so
+    /// a session resumed after the baseline runs without it).
+    func applyStallLimit(waits: [Double]) {
+        guard options.strategy == .adaptive, var criterion = suiteCriterion, let longest = waits.max() else { return }
+        criterion.stallLimit = Explorer.stallLimit(longestWait: longest)
+        useSuiteCriterion(criterion)
+    }
+
+    static let stallFactor = 5.0
+    static let stallFloor = 10.0
+    static func stallLimit(longestWait: Double) -> Double { max(stallFloor, stallFactor * longestWait) }
 
     /// The final all-together run and, when it fails, the culprit search; resumable like the rest.
     private func confirm(_ verdicts: [Int: Verdict], strategy: any ExplorationStrategy, traced: [Int]) throws -> CulpritReport {

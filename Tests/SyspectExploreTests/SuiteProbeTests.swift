@@ -48,6 +48,20 @@ import SyspectStore
         #expect(plain.reason == "all 2 must-pass test cases passed")
     }
 
+    /// A suite that finishes no test case for the stall limit is stopped there (a hang), and the
+    /// baseline measures the longest wait the limit is made of (the fixture's 3 s sleep).
+    @Test func aSuiteThatStallsIsStoppedAtTheStallLimit() throws {
+        let baseline = try runner().run(ProbeRequest(.baseline, replica: 1), census: false)
+        let wait = try #require(baseline.suiteLongestWait)
+        #expect(wait >= 2.5 && wait < 30, "\(wait)")
+        var criterion = SuiteCriterion(mustPass: ["t/reads", "t/late"])
+        criterion.stallLimit = 1
+        let stalled = try runner().withSuiteCriterion(criterion).run(ProbeRequest(.baseline, replica: 2), census: false)
+        #expect(stalled.outcome == .fail)
+        #expect(stalled.reason.hasPrefix("the suite stalled: no test case finished for "), "\(stalled.reason)")
+        #expect(stalled.durationSeconds < 2.9, "the suite ran to its end: \(stalled.durationSeconds) s")
+    }
+
     @Test func theExitStatusJudgesWhenNoResultFileIsFound() throws {
         var spec = try AppSpec.load(path: "\(Self.fixtures)/suite-trs/suite-trs.yaml")
         spec.suite = SuiteSettings(resultsDirectory: "${SYSPECT_PROBE_DIR}/nowhere")
@@ -74,6 +88,7 @@ final class SuiteScriptedRunner: ProbeRunning, @unchecked Sendable {
                            directory: "/nonexistent")
         if request.policy == .baseline && criterion == nil {
             run.suiteResults = SuiteResults(cases: ["a": .pass, "b": .pass, "flaky": request.replica == 1 ? .pass : .fail, "never": .fail])
+            run.suiteLongestWait = Double(request.replica + 2)
         } else if request.policy.stub.contains(1) {
             (run.outcome, run.brokenCases) = (.fail, ["b"])
         }
@@ -90,6 +105,7 @@ struct SuiteJudgedRunner: ProbeRunning {
     let base: SuiteScriptedRunner
     let criterion: SuiteCriterion
     func run(_ request: ProbeRequest, census: Bool) -> ProbeRun { base.run(request, census: census) }
+    func withSuiteCriterion(_ criterion: SuiteCriterion) -> any ProbeRunning { base.withSuiteCriterion(criterion) }
 }
 
 @Suite struct SuiteExplorerTests {
@@ -116,5 +132,21 @@ struct SuiteJudgedRunner: ProbeRunning {
         let second = try Explorer(spec: spec, store: store, options: options, runner: again).run()
         #expect(second.suiteCriterion == expected)
         #expect(second.sessionProbes == 0)
+    }
+
+    /// Adaptive explores stop a stalled suite at 5× the baseline's longest wait for a test case
+    /// (at least 10 s); the reference (one-by-one) keeps the spec's run timeout only.
+    @Test(arguments: [(StrategyName.adaptive, Double?(20)), (.oneByOne, nil)])
+    func theStallLimitComesFromTheBaselinesLongestWait(_ strategy: StrategyName, _ limit: Double?) throws {
+        var spec = AppSpec(name: "suitestall", workload: "suite-x", kind: .suite, command: ["x"], targets: ["x"],
+                           replicas: 2, directory: "/", text: "name: suitestall # \(UUID())")
+        spec.suite = SuiteSettings(resultsDirectory: "${SYSPECT_PROBE_DIR}")
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("suite-\(UUID()).db").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let runner = SuiteScriptedRunner()
+        _ = try Explorer(spec: spec, store: try SQLiteStore(path: path),
+                         options: ExploreOptions(jobs: 2, strategy: strategy, workDirectory: "/var/tmp/syspect-unused"), runner: runner).run()
+        #expect(runner.criteria.last?.stallLimit == limit)
+        #expect(Explorer.stallLimit(longestWait: 3) == 15)
     }
 }

@@ -21,8 +21,9 @@ extension ProbeRunner {
     }
 }
 
-/// Watches one suite probe: while it runs, whether a must-pass test case has already failed
-/// (early stop); when it ended, its verdict test case by test case (docs/suites.md).
+/// Watches one suite probe: while it runs, whether a must-pass test case has already failed or
+/// the suite has stalled (early stop); when it ended, its verdict test case by test case
+/// (docs/suites.md). It also measures the longest wait for a test case (for the baseline).
 final class SuiteWatcher {
     let scan: SuiteScan
     let criterion: SuiteCriterion?
@@ -31,6 +32,13 @@ final class SuiteWatcher {
     var checkInterval = 0.5
     private var nextCheck = Date()
     private(set) var earlyFailures: [String] = []
+    /// When the number of finished test cases last grew (the probe's start at first).
+    private var lastProgress = Date()
+    private var finishedCases = 0
+    /// The longest wait so far between the start or a finished test case and the next one.
+    private(set) var longestWait = 0.0
+    /// Seconds without a finished test case when the probe was stopped for stalling.
+    private(set) var stalledFor: Double?
 
     init(scan: SuiteScan, criterion: SuiteCriterion?, probeDirectory: String) {
         self.scan = scan
@@ -38,25 +46,46 @@ final class SuiteWatcher {
         self.probeDirectory = probeDirectory
     }
 
-    var stoppedEarly: Bool { !earlyFailures.isEmpty }
+    var stoppedEarly: Bool { !earlyFailures.isEmpty || stalledFor != nil }
 
-    /// True once a must-pass test case has failed (checked every `checkInterval`): the probe
-    /// has failed, the rest of the suite need not run. Never true in the baseline.
+    /// True once a must-pass test case has failed, or no test case has finished for the
+    /// criterion's stall limit (checked every `checkInterval`): the probe has failed, the rest
+    /// of the suite need not run. Never true in the baseline.
     func mustStop() -> Bool {
-        guard let criterion, !criterion.mustPass.isEmpty, Date() >= nextCheck else { return false }
-        nextCheck = Date().addingTimeInterval(checkInterval)
-        earlyFailures = criterion.failedSoFar(scan.scan(complete: false))
+        let now = Date()
+        guard now >= nextCheck else { return false }
+        nextCheck = now.addingTimeInterval(checkInterval)
+        let results = scan.scan(complete: false)
+        noteProgress(results, at: now)
+        guard let criterion, !criterion.mustPass.isEmpty else { return false }
+        earlyFailures = criterion.failedSoFar(results)
+        if earlyFailures.isEmpty, let limit = criterion.stallLimit, now.timeIntervalSince(lastProgress) > limit {
+            stalledFor = now.timeIntervalSince(lastProgress)
+        }
         return stoppedEarly
+    }
+
+    /// A grown number of finished test cases ends a wait.
+    private func noteProgress(_ results: SuiteResults, at now: Date) {
+        guard results.cases.count > finishedCases else { return }
+        longestWait = max(longestWait, now.timeIntervalSince(lastProgress))
+        (finishedCases, lastProgress) = (results.cases.count, now)
     }
 
     /// Replaces the exit-status verdict of `run` by the test cases' (the exit status stays the
     /// verdict when no result was found), then keeps only the result files of the suite's tree.
     func judge(_ run: inout ProbeRun, timedOut: Bool) {
         let results = scan.scan(complete: !stoppedEarly && !timedOut)
+        noteProgress(results, at: Date())
         defer { keepResultFiles(failed: run.outcome != .pass) }
         if let criterion, !criterion.mustPass.isEmpty {
             run.suiteResults = results
-            if stoppedEarly {
+            if let stalledFor, let limit = criterion.stallLimit {
+                run.brokenCases = criterion.failedSoFar(results)
+                run.outcome = .fail
+                run.reason = "the suite stalled: no test case finished for \(Int(stalledFor.rounded())) s (limit \(Int(limit.rounded())) s: "
+                    + "\(Int(Explorer.stallFactor))× the baseline's longest wait for a test case)"
+            } else if stoppedEarly {
                 run.brokenCases = criterion.failedSoFar(results)
                 run.outcome = .fail
                 let noun = run.brokenCases.count == 1 ? "test case" : "test cases"
