@@ -38,7 +38,24 @@ public enum PushClient {
     }
 
     /// POSTs `bundle` to `server`'s /api/v1/push with the token; the server's merge summary.
+    /// Blocks the calling thread (the CLI); from Swift concurrency use `send(_:to:token:)`.
     public static func push(_ bundle: PushBundle, to server: URL, token: String, timeout: TimeInterval = 600) throws(PushError) -> PushSummary {
+        let request = try pushRequest(bundle, to: server, token: token, timeout: timeout)
+        let (data, status) = try sendBlocking(request)
+        return try summary(data, status: status, server: server)
+    }
+
+    /// `push`, awaiting the answer instead of blocking a thread.
+    public static func send(_ bundle: PushBundle, to server: URL, token: String, timeout: TimeInterval = 600) async throws(PushError) -> PushSummary {
+        let request = try pushRequest(bundle, to: server, token: token, timeout: timeout)
+        let answer: (Data, URLResponse)
+        do { answer = try await URLSession.shared.data(for: request) } catch {
+            throw unreachable(request, error)
+        }
+        return try summary(answer.0, status: (answer.1 as? HTTPURLResponse)?.statusCode ?? 0, server: server)
+    }
+
+    static func pushRequest(_ bundle: PushBundle, to server: URL, token: String, timeout: TimeInterval) throws(PushError) -> URLRequest {
         let body: Data
         do { body = try PushBundle.encoder().encode(bundle) } catch {
             throw PushError(status: nil, message: "could not encode the push: \(error)")
@@ -48,13 +65,20 @@ public enum PushClient {
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
         request.httpBody = body
-        let (data, status) = try send(request)
+        return request
+    }
+
+    static func summary(_ data: Data, status: Int, server: URL) throws(PushError) -> PushSummary {
         guard status == 200 else {
             throw PushError(status: status, message: "the server refused the push (HTTP \(status)): \(serverMessage(data))")
         }
         do { return try JSONDecoder().decode(PushSummary.self, from: data) } catch {
             throw PushError(status: status, message: "the server's answer is not a push summary (is \(server) a syspect server?): \(serverMessage(data))")
         }
+    }
+
+    static func unreachable(_ request: URLRequest, _ error: any Error) -> PushError {
+        PushError(status: nil, message: "could not reach \(request.url?.absoluteString ?? "?"): \(error.localizedDescription); check --to and that `syspect serve` runs there")
     }
 
     /// The `error.message` of a JSON error body, else the body's start.
@@ -66,13 +90,12 @@ public enum PushClient {
     }
 
     /// One request, synchronously (URLSession with a semaphore).
-    static func send(_ request: URLRequest) throws(PushError) -> (Data, Int) {
+    static func sendBlocking(_ request: URLRequest) throws(PushError) -> (Data, Int) {
         final class Box: @unchecked Sendable { var result: Result<(Data, Int), PushError>? }
         let box = Box(), done = DispatchSemaphore(value: 0)
-        let url = request.url?.absoluteString ?? "?"
         URLSession.shared.dataTask(with: request) { data, response, error in
             if let error {
-                box.result = .failure(PushError(status: nil, message: "could not reach \(url): \(error.localizedDescription); check --to and that `syspect serve` runs there"))
+                box.result = .failure(unreachable(request, error))
             } else {
                 box.result = .success((data ?? Data(), (response as? HTTPURLResponse)?.statusCode ?? 0))
             }

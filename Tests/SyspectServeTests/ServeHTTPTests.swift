@@ -185,7 +185,7 @@ import Testing
         #expect(bundle.explorations.map { $0.measurement != nil } == [false, true], "the measurement goes with the latest exploration")
 
         try await withServer(site) { http in
-            let summary = try PushClient.push(bundle, to: http.base, token: secret)
+            let summary = try await PushClient.send(bundle, to: http.base, token: secret)
             #expect(summary.token == "teammate" && summary.probesAdded == 3 && summary.probesKept == 1)
             let first = try #require(summary.explorations.first { $0.key == Self.key })
             #expect(!first.created && first.probesAdded == 1 && first.probesAlreadyPresent == 1)
@@ -209,7 +209,7 @@ import Testing
             #expect(page.workloads.first { $0.source == .syspect }?.exploration?.key == later.key)
 
             // Pushing again changes nothing.
-            let again = try PushClient.push(bundle, to: http.base, token: secret)
+            let again = try await PushClient.send(bundle, to: http.base, token: secret)
             #expect(again.probesAdded == 0 && again.probesKept == 1)
             #expect(again.explorations.map(\.probesAlreadyPresent) == [2, 2])
             #expect(try server.probes(exploration: Self.key).count == 3)
