@@ -79,6 +79,9 @@ struct BrowserPagesTests {
             let dom = try Self.load(base + "/apps/redis", screenshot: "app-redis")
             Self.expectGrids(dom, count: api.workloads.count, counts: api.workloads.map(\.counts))
             #expect(PageTestSupport.count("<section id=\"w", in: dom) == api.workloads.count)
+            // loupedb's static analysis: the darker boxes are the API's static-only ones.
+            let staticOnly = api.workloads.map { $0.grid.filter(\.staticOnly).count }.reduce(0, +)
+            #expect(staticOnly > 0 && PageTestSupport.count("static-only\" data-nr=", in: dom) == staticOnly)
             #expect(PageTestSupport.count("<tr class=\"call\"", in: dom) == api.workloads.map(\.calls.count).reduce(0, +))
             let one = try #require(api.workloads.first)
             let single = try Self.load(base + "/apps/redis/\(one.workload)")
@@ -169,6 +172,8 @@ struct BrowserPagesTests {
             #expect(PageTestSupport.count("class=\"box s-stub", in: grid) == c.stub, sourceLocation: sourceLocation)
             #expect(PageTestSupport.count("class=\"box s-fake", in: grid) == c.fake, sourceLocation: sourceLocation)
             #expect(PageTestSupport.count("class=\"box s-either", in: grid) == c.either, sourceLocation: sourceLocation)
+            #expect(PageTestSupport.count("class=\"box s-traced", in: grid) + PageTestSupport.count("class=\"box s-untraced", in: grid)
+                    == SyscallTable.x86_64Numbers.count - c.required - c.stub - c.fake - c.either, sourceLocation: sourceLocation)
         }
     }
 

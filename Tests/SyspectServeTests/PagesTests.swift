@@ -35,11 +35,13 @@ import Testing
         let page = AppPage.render(detail, oneWorkload: false, sourceNote: "")
         BrowserPagesTests.expectGrids(page, count: measurements.count, counts: detail.workloads.map(\.counts))
         #expect(PageTestSupport.count("<tr class=\"call\"", in: page) == measurements.map(\.verdicts.count).reduce(0, +))
-        // The rebuilt run colours every box as the API's grid says.
+        // The rebuilt run colours every box as the API's grid says, static-only boxes darker.
         for w in detail.workloads {
             let run = AppPage.reportedRun(w)
             #expect(w.grid.allSatisfy { run.status(of: $0.number).rawValue == $0.status })
         }
+        let staticOnly = detail.workloads.map { $0.grid.filter(\.staticOnly).count }.reduce(0, +)
+        #expect(staticOnly > 0 && PageTestSupport.count("static-only\" data-nr=", in: page) == staticOnly)
     }
 
     @Test func anExploredWorkloadShowsItsEvidenceFindingsAndImpact() {

@@ -9,7 +9,7 @@ import SyspectReport
 /// GET /api/v1/apps/{app}[/{workload}] answers.
 enum AppPage {
     static func render(_ detail: AppDetail, oneWorkload: Bool, sourceNote: String) -> String {
-        let runs = detail.workloads.map(reportedRun)
+        let runs = detail.workloads.map { reportedRun($0) }
         var body: [Markup] = [
             el("h1", [], [.text(detail.app)] + (oneWorkload ? [el("span", [("class", "muted")], text: " / " + (detail.workloads.first?.workload ?? ""))] : [])),
             el("p", [("class", "summary")], [
@@ -19,22 +19,22 @@ enum AppPage {
             } + (oneWorkload ? [.text(" · "), el("a", [("href", PageLayout.appPath(detail.app))], text: "every workload")] : [])),
             HTMLReport.legend(),
         ]
-        body += [HTMLReport.gridSection(runs), HTMLReport.barSection(runs)].compactMap { $0 }
+        // The bars without static bars: the page states each workload's bound in words (the API
+        // gives its size and whose analysis, not the sets the report's bars are drawn from).
+        body += [HTMLReport.gridSection(runs), HTMLReport.barSection(detail.workloads.map { reportedRun($0, staticShading: false) })].compactMap { $0 }
         body += detail.workloads.enumerated().map { workloadSection($1, id: "w\($0)") }
         let api = "/api/v1/apps/" + SiteQueries.escape(detail.app) + (oneWorkload ? "/" + SiteQueries.escape(detail.workloads.first?.workload ?? "") : "")
         return PageLayout.page(title: detail.app, active: "", sourceNote: sourceNote, body: body, api: api)
     }
 
     /// The report's value for one workload, so the report's own grid and bars draw it: verdicts
-    /// from the call table, census-only calls from the grid, the static set from the grid's
-    /// static-only boxes and the traced calls inside the bound.
-    static func reportedRun(_ w: WorkloadDetail) -> ReportedRun {
+    /// from the call table, census-only calls from the grid and, with `staticShading`, the
+    /// grid's static-only boxes (the only static calls the grid draws differently).
+    static func reportedRun(_ w: WorkloadDetail, staticShading: Bool = true) -> ReportedRun {
         let verdicts = Dictionary(uniqueKeysWithValues: w.calls.map { ($0.number, $0.verdict) })
-        // TODO(serve-contract): the static set (static-only boxes ∪ traced calls inside the bound)
-        // once GridBox says which boxes are static-only; until then no static shading or bar.
-        let staticSet: Set<Int>? = nil
+        let staticOnly = Set(w.grid.filter(\.staticOnly).map(\.number))
         let measurement = Measurement(app: w.app, workload: w.workload, kind: w.kind, verdicts: verdicts,
-                                      staticBinary: staticSet, source: w.sourceDetail)
+                                      staticBinary: staticShading && !staticOnly.isEmpty ? staticOnly : nil, source: w.sourceDetail)
         return ReportedRun(measurement: measurement, tracedOnly: Set(w.grid.filter { $0.status == BoxStatus.traced.rawValue }.map(\.number)))
     }
 
