@@ -61,24 +61,27 @@ struct SlurmExecutorTests {
         #expect(Set(planned.compactMap(\.job)).count < planned.count)
     }
 
-    /// The coordinator SIGKILLed while a task runs, then run again: it adopts the planned probe
-    /// (running, or finished and not collected) instead of submitting it again, each (policy,
-    /// replica) gets one outcome, and the verdicts are the local executor's.
+    /// The coordinator SIGKILLed while a task runs, then run again: it adopts the task still
+    /// running (one-by-one keeps the spec's 20 s run timeout, so the paused probe outlasts the
+    /// restart) instead of submitting it again, each (policy, replica) gets one outcome, and the
+    /// verdicts are the local executor's.
     @Test func coordinatorKilledAndRunAgainAdoptsItsTasks() throws {
         let w = try SlurmWorkload(folder)
         defer { w.destroy() }
-        let local = try w.explore(["--db", w.sqlite("local")])
+        let oneByOne = ["--strategy", "one-by-one"]
+        let local = try w.explore(["--db", w.sqlite("local")] + oneByOne)
         try #require(local.status == 0, "the local explore failed: \(local.stderr)")
         let reference = try w.show(w.sqlite("local"))
-        // The first probe after the baseline, a group that fails (paused, it fails by its timeout too).
-        let journal = try SQLiteStore(path: w.sqlite("local")).probes(exploration: try w.key()).sorted { $0.startedAt < $1.startedAt }
-        let target = try #require(journal.first { $0.policy != "baseline" && $0.outcome == .fail })
+        // pause stubbed: the fixture's checks run (after the pause hook) and fail (exit 15);
+        // paused, the probe fails too, by its run timeout.
+        let journal = try SQLiteStore(path: w.sqlite("local")).probes(exploration: try w.key())
+        let target = try #require(journal.first { $0.policy == "stub:34" && $0.outcome == .fail })
         let request = ProbeRequest(try #require(ProbePolicy(key: target.policy)), replica: target.replica)
         let name = URL(fileURLWithPath: ProbeRunner(spec: try w.spec(), workDirectory: "/").directory(for: request)).lastPathComponent
 
         let database = w.database("killed")
         try w.pause(name)
-        let first = try BackgroundCommand(try syspectBinary(), w.arguments(["--db", database.url] + w.slurmOptions), environment: w.environment)
+        let first = try BackgroundCommand(try syspectBinary(), w.arguments(["--db", database.url] + w.slurmOptions + oneByOne), environment: w.environment)
         defer { first.stop() }
         try #require(first.wait(timeout: 120) { w.paused(name) }, "probe \(name) never paused: \(first.stderr)")
         first.kill()
@@ -88,13 +91,15 @@ struct SlurmExecutorTests {
         let paused = try #require(try store.plannedProbes(exploration: key, indices: nil).first { $0.policy == target.policy })
         #expect(paused.outcome == nil, "the paused task ended before the coordinator was killed")
 
-        let second = try runProgram(try syspectBinary(), w.arguments(["--db", database.url] + w.slurmOptions), environment: w.environment)
+        let restarted = Date()
+        let second = try runProgram(try syspectBinary(), w.arguments(["--db", database.url] + w.slurmOptions + oneByOne), environment: w.environment)
         try #require(second.status == 0, "the resumed Slurm explore failed: \(second.stderr)")
         #expect(try w.show(database.url) == reference)
         let planned = try store.plannedProbes(exploration: key, indices: nil)
         let again = planned.filter { $0.policy == target.policy && $0.replica == target.replica }
         #expect(again.map(\.index) == [paused.index], "the paused probe was planned again: \(again.map(\.index))")
         #expect(again.first?.submissions == 1 && again.first?.outcome == .fail)
+        #expect((again.first?.finishedAt ?? .distantPast) > restarted, "the paused task had ended before the second coordinator started")
         #expect(!second.stdout.contains(" 0 adopted"), "\(second.stdout)")
         var outcomes: [String: Int] = [:]
         for p in planned where p.outcome == .pass || p.outcome == .fail { outcomes["\(p.policy)#\(p.replica)#\(p.census)", default: 0] += 1 }
