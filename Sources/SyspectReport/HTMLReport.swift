@@ -202,5 +202,6 @@ public enum HTMLReport {
         table{border-collapse:collapse;font-size:.9em;margin:6px 0}th,td{border:1px solid #ddd;padding:3px 8px;text-align:left}
         th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums}
         .tag{padding:0 6px;border-radius:3px;color:#fff}.tag.s-fake{color:#000}
+        .tag.s-required{background:var(--required)}.tag.s-stub{background:var(--stub)}.tag.s-fake{background:var(--fake)}.tag.s-either{background:var(--either)}
         """
 }

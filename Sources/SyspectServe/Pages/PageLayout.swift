@@ -86,7 +86,6 @@ enum PageLayout {
         .muted{color:var(--muted)}.problem{color:#a00;font-weight:600}
         form.filters,form.planform{display:flex;flex-wrap:wrap;gap:8px 16px;align-items:flex-start;margin:8px 0 12px}
         form.filters{align-items:end}
-        .tag.s-required{background:var(--required)}.tag.s-stub{background:var(--stub)}.tag.s-fake{background:var(--fake)}.tag.s-either{background:var(--either)}
         form label{display:flex;flex-direction:column;font-size:.85em;color:var(--muted)}
         form fieldset{border:1px solid #ddd;padding:4px 10px}
         .applist{max-height:14em;overflow:auto;columns:4 10em;font-size:.85em}
