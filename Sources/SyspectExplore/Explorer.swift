@@ -348,8 +348,8 @@ public final class Explorer {
             run: Explorer.adaptiveTimeout(spec: spec.runTimeout, baseline: slowestRun, floor: 5))
     }
 
-    /// A suite probe that finishes no test case for `stallFactor`× the baseline's longest wait
-    /// for one (at least `stallFloor` s) has failed: a hanging suite stops there instead of at
+    /// A suite probe that, after its first finished test case, finishes none for `stallFactor`×
+    /// the baseline's longest wait between two (at least `stallFloor` s) has failed: a hanging suite stops there instead of at
     /// the run timeout (adaptive only, like the timeouts above; the waits are not journaled, so
     /// a session resumed after the baseline runs without it).
     func applyStallLimit(waits: [Double]) {

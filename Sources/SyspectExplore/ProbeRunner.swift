@@ -34,8 +34,8 @@ public struct ProbeRun: Sendable {
     /// A suite's test cases (`AppSpec.suite`), and the must-pass ones that did not pass.
     public var suiteResults: SuiteResults?
     public var brokenCases: [String] = []
-    /// A suite's longest wait for a finished test case, in seconds (from the start or the
-    /// previous case; `SuiteWatcher`): the baseline's sets the adaptive stall limit.
+    /// A suite's longest wait between two finished test cases, in seconds (`SuiteWatcher`):
+    /// the baseline's sets the adaptive stall limit.
     public var suiteLongestWait: Double?
     /// A full eBPF census map in this probe's census (baseline probes only; nil: none was full).
     public var censusOverflow: CensusOverflow?

@@ -35,7 +35,8 @@ final class SuiteWatcher {
     /// When the number of finished test cases last grew (the probe's start at first).
     private var lastProgress = Date()
     private var finishedCases = 0
-    /// The longest wait so far between the start or a finished test case and the next one.
+    /// The longest wait so far between a finished test case and the next one (the wait for the
+    /// first one, often a build of the test programs, is left to the run timeout).
     private(set) var longestWait = 0.0
     /// Seconds without a finished test case when the probe was stopped for stalling.
     private(set) var stalledFor: Double?
@@ -59,7 +60,7 @@ final class SuiteWatcher {
         noteProgress(results, at: now)
         guard let criterion, !criterion.mustPass.isEmpty else { return false }
         earlyFailures = criterion.failedSoFar(results)
-        if earlyFailures.isEmpty, let limit = criterion.stallLimit, now.timeIntervalSince(lastProgress) > limit {
+        if earlyFailures.isEmpty, finishedCases > 0, let limit = criterion.stallLimit, now.timeIntervalSince(lastProgress) > limit {
             stalledFor = now.timeIntervalSince(lastProgress)
         }
         return stoppedEarly
@@ -68,7 +69,7 @@ final class SuiteWatcher {
     /// A grown number of finished test cases ends a wait.
     private func noteProgress(_ results: SuiteResults, at now: Date) {
         guard results.cases.count > finishedCases else { return }
-        longestWait = max(longestWait, now.timeIntervalSince(lastProgress))
+        if finishedCases > 0 { longestWait = max(longestWait, now.timeIntervalSince(lastProgress)) }
         (finishedCases, lastProgress) = (results.cases.count, now)
     }
 
@@ -84,7 +85,7 @@ final class SuiteWatcher {
                 run.brokenCases = criterion.failedSoFar(results)
                 run.outcome = .fail
                 run.reason = "the suite stalled: no test case finished for \(Int(stalledFor.rounded())) s (limit \(Int(limit.rounded())) s: "
-                    + "\(Int(Explorer.stallFactor))× the baseline's longest wait for a test case)"
+                    + "\(Int(Explorer.stallFactor))× the baseline's longest wait between two test cases)"
             } else if stoppedEarly {
                 run.brokenCases = criterion.failedSoFar(results)
                 run.outcome = .fail

@@ -77,8 +77,9 @@ public struct SuiteCriterion: Sendable, Hashable, Codable {
     public var flaky: Set<String>
     /// Cases that failed or were skipped in every baseline replica.
     public var ignored: Set<String>
-    /// Seconds without a newly finished test case after which a running probe has failed (the
-    /// suite hangs); nil: only the run timeout stops it (`Explorer.stallLimit`, adaptive only).
+    /// Seconds without a newly finished test case, once one has finished, after which a running
+    /// probe has failed (the suite hangs); nil: only the run timeout stops it
+    /// (`Explorer.stallLimit`, adaptive only).
     public var stallLimit: Double?
 
     public init(mustPass: Set<String>, flaky: Set<String> = [], ignored: Set<String> = []) {
