@@ -211,9 +211,13 @@ enum PageTestSupport {
         do { return try explore() } catch let error as PageTestError { throw error } catch { throw PageTestError("\(error)") }
     }
 
+    /// Where the exploration lives (not under /tmp, which each probe's sandbox replaces); removed
+    /// when the test process exits.
+    static let folder = "/var/tmp/syspect-pages-tests/\(UUID().uuidString.prefix(8))"
+
     static func explore() throws -> String {
-        let folder = "/var/tmp/syspect-pages-tests/\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        atexit { try? FileManager.default.removeItem(atPath: PageTestSupport.folder) }
         let binary = serveSyspectBinary
         let fixture = (binary as NSString).deletingLastPathComponent + "/syspect-fixture"
         let spec = folder + "/fixture-fcntl.yaml"
