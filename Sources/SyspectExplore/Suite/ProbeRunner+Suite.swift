@@ -23,7 +23,7 @@ extension ProbeRunner {
 
 /// Watches one suite probe: while it runs, whether a must-pass test case has already failed or
 /// the suite has stalled (early stop); when it ended, its verdict test case by test case
-/// (docs/suites.md). It also measures the longest wait for a test case (for the baseline).
+/// (docs/suites.md). It also measures the longest wait between two test cases (for the baseline).
 final class SuiteWatcher {
     let scan: SuiteScan
     let criterion: SuiteCriterion?
