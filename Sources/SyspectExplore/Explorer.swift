@@ -186,10 +186,10 @@ public final class Explorer {
         return stableHash(spec.text + "\u{0}" + content(spec.script) + "\u{0}" + content(wrapper))
     }
 
-    /// The adaptive strategy's timeouts: 10 × the slowest baseline (start-up or run), at least
+    /// The adaptive strategy's timeouts: `factor` (10) × the slowest baseline (start-up or run), at least
     /// `floor`, at most the spec's value.
-    public static func adaptiveTimeout(spec: Double, baseline: Double, floor: Double) -> Double {
-        min(spec, max(floor, 10 * baseline))
+    public static func adaptiveTimeout(spec: Double, baseline: Double, floor: Double, factor: Double = 10) -> Double {
+        min(spec, max(floor, factor * baseline))
     }
 
     /// `app/workload@hash`.
@@ -360,7 +360,9 @@ public final class Explorer {
 
     static let stallFactor = 5.0
     static let stallFloor = 10.0
-    static func stallLimit(longestWait: Double) -> Double { max(stallFloor, stallFactor * longestWait) }
+    static func stallLimit(longestWait: Double) -> Double {
+        adaptiveTimeout(spec: .infinity, baseline: longestWait, floor: stallFloor, factor: stallFactor)
+    }
 
     /// The final all-together run and, when it fails, the culprit search; resumable like the rest.
     private func confirm(_ verdicts: [Int: Verdict], strategy: any ExplorationStrategy, traced: [Int]) throws -> CulpritReport {

@@ -81,16 +81,14 @@ final class SuiteWatcher {
         defer { keepResultFiles(failed: run.outcome != .pass) }
         if let criterion, !criterion.mustPass.isEmpty {
             run.suiteResults = results
-            if let stalledFor, let limit = criterion.stallLimit {
-                run.brokenCases = criterion.failedSoFar(results)
-                run.outcome = .fail
-                run.reason = "the suite stalled: no test case finished for \(Int(stalledFor.rounded())) s (limit \(Int(limit.rounded())) s: "
-                    + "\(Int(Explorer.stallFactor))× the baseline's longest wait between two test cases)"
-            } else if stoppedEarly {
+            if stoppedEarly {
                 run.brokenCases = criterion.failedSoFar(results)
                 run.outcome = .fail
                 let noun = run.brokenCases.count == 1 ? "test case" : "test cases"
-                run.reason = "must-pass \(noun) \(Self.list(run.brokenCases)) failed (the suite was stopped there)"
+                run.reason = stalledFor.map { waited in
+                    "the suite stalled: no test case finished for \(Int(waited.rounded())) s (limit \(Int((criterion.stallLimit ?? 0).rounded())) s: "
+                        + "\(Int(Explorer.stallFactor))× the baseline's longest wait between two test cases)"
+                } ?? "must-pass \(noun) \(Self.list(run.brokenCases)) failed (the suite was stopped there)"
             } else if timedOut {
                 run.brokenCases = criterion.failedSoFar(results)
             } else {

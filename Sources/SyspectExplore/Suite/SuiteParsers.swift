@@ -44,7 +44,7 @@ public enum SuiteParsers {
             guard let colon = line.firstIndex(of: ":"), automakeOutcome(line[..<colon]) != nil else { return nil }
             let rest = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
             guard rest.hasPrefix(base + " ") else { return nil }
-            return tapPoint(Substring("ok " + rest.dropFirst(base.count + 1)))
+            return tapPoint(body: Substring(rest.dropFirst(base.count + 1)), ok: true)
         }
         let described = pointIDs(points).map { (dir.isEmpty ? "" : dir + "/") + base + " " + $0 }
         for (i, outcome) in words.enumerated() {
@@ -94,14 +94,15 @@ public enum SuiteParsers {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { raw in
             let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
             let indent = line.prefix { $0 == " " }.count
-            return (depth: indent / 4, body: line.dropFirst(indent))
+            let body = line.dropFirst(indent)
+            return (depth: indent / 4, body: body, point: tapPoint(body))
         }
         // Descriptions seen more than once at a depth keep their numbers (`pointIDs`).
         var repeated: [Int: Set<String>] = [:]
-        for (depth, points) in Dictionary(grouping: lines.compactMap { l in tapPoint(l.body).map { (l.depth, $0) } }, by: \.0) {
-            repeated[depth] = Self.repeatedDescriptions(points.map(\.1))
+        for (depth, points) in Dictionary(grouping: lines.filter { $0.point != nil }, by: \.depth) {
+            repeated[depth] = Self.repeatedDescriptions(points.compactMap(\.point))
         }
-        for (depth, body) in lines {
+        for (depth, body, parsed) in lines {
             if body.hasPrefix("Bail out!") {
                 results.aborted = true
                 results.formats.insert(.tap)
@@ -121,7 +122,7 @@ public enum SuiteParsers {
                 sawTAP = true
                 continue
             }
-            guard let point = tapPoint(body) else { continue }
+            guard let point = parsed else { continue }
             sawTAP = true
             let number = point.number
             seen[depth, default: []].insert(number)
@@ -186,13 +187,19 @@ public enum SuiteParsers {
     struct TAPPoint { var number: Int; var description: String; var outcome: CaseOutcome }
 
     static func tapPoint(_ line: Substring) -> TAPPoint? {
-        var rest: Substring
-        var ok: Bool
+        let rest: Substring
+        let ok: Bool
         if line.hasPrefix("not ok") { rest = line.dropFirst(6); ok = false }
         else if line.hasPrefix("ok") { rest = line.dropFirst(2); ok = true }
         else { return nil }
         guard rest.isEmpty || rest.first == " " || rest.first == "\t" else { return nil }
-        rest = rest.drop { $0 == " " || $0 == "\t" }
+        return tapPoint(body: rest, ok: ok)
+    }
+
+    /// What follows `ok` / `not ok`: `N - description # directive` (also the rest of an
+    /// automake TAP-driver log line after the test's name).
+    static func tapPoint(body: Substring, ok: Bool) -> TAPPoint? {
+        var rest = body.drop { $0 == " " || $0 == "\t" }
         // A point without its number is valid TAP but rare; requiring it keeps stray "ok"
         // lines of a suite's other output from counting as test points.
         let digits = rest.prefix { $0.isNumber }
