@@ -1,4 +1,5 @@
 import Foundation
+import SyspectTestSupport
 import SyspectCore
 import SyspectPlan
 import Testing
@@ -9,7 +10,7 @@ import Testing
 /// screenshot in artifacts/report/ (git-ignored). CI installs Debian's `chromium` (scripts/setup).
 @Suite("HTML report in headless Chromium", .serialized)
 struct BrowserTests {
-    static let chromium = TestSupport.which("chromium", "chromium-browser", "google-chrome")
+    static let chromium = which("chromium", "chromium-browser", "google-chrome")
     static let apps = ["redis", "nginx", "memcached", "sqlite", "haproxy", "lighttpd", "weborf"]
 
     /// The report under test and the number of runs it draws.
@@ -27,7 +28,7 @@ struct BrowserTests {
             plan: try ReportBuilder.planFigure(targets: targets, os: osv, workload: .all),
             impact: [ImpactRow(app: "nginx", syscall: 1, mode: .fake, performance: 0.15, fileDescriptors: nil, memory: nil,
                                note: "illustrative row: the paper's Table 2 nginx/write")])
-        let path = try TestSupport.artifactsFolder("report") + "/report.html"
+        let path = try artifactsFolder("report") + "/report.html"
         try HTMLReport.render(input).write(toFile: path, atomically: true, encoding: .utf8)
         return (path, runs.count)
     }
@@ -68,7 +69,7 @@ struct BrowserTests {
           .enabled(if: chromium != nil, "chromium is not installed here (scripts/setup installs it; CI runs this)"))
     func screenshot() throws {
         let (path, _) = try Self.writeReport()
-        let png = try TestSupport.artifactsFolder("report") + "/report.png"
+        let png = try artifactsFolder("report") + "/report.png"
         try? FileManager.default.removeItem(atPath: png)
         let profile = try TestSupport.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: profile) }
@@ -79,7 +80,7 @@ struct BrowserTests {
         let data = try Data(contentsOf: URL(fileURLWithPath: png))
         #expect(data.starts(with: [0x89, 0x50, 0x4E, 0x47]))
         // Count pixels of each verdict colour with a small PNG decoder (Python standard library).
-        let python = try #require(TestSupport.which("python3"), "python3 is needed to read the screenshot")
+        let python = try #require(which("python3"), "python3 is needed to read the screenshot")
         let counted = try TestSupport.run(python, ["-c", Self.pixelCounter, png])
         #expect(counted.status == 0, "\(counted.stderr)")
         let counts = Dictionary(uniqueKeysWithValues: counted.stdout.split(separator: "\n").compactMap { line -> (String, Int)? in

@@ -41,7 +41,7 @@ struct CommandLineTests {
             }
         }
         // groff (from man-db's groff-base) reads it without a warning.
-        if let groff = TestSupport.which("groff") {
+        if let groff = which("groff") {
             let dir = try TestSupport.temporaryFolder()
             defer { try? FileManager.default.removeItem(atPath: dir) }
             try manual.stdout.write(toFile: dir + "/syspect.1", atomically: true, encoding: .utf8)

@@ -1,4 +1,5 @@
 import Foundation
+import SyspectTestSupport
 import SyspectCore
 import Testing
 @testable import SyspectReport
@@ -39,14 +40,14 @@ struct SeccompProfileTests {
     static let libseccompHeader = FileManager.default.fileExists(atPath: "/usr/include/seccomp.h")
 
     @Test("the exported profile really runs sqlite3 under libseccomp, and denying a traced call breaks it",
-          .enabled(if: libseccompHeader && TestSupport.which("cc") != nil && TestSupport.which("sqlite3") != nil
+          .enabled(if: libseccompHeader && which("cc") != nil && which("sqlite3") != nil
                    && TestSupport.syspectExecutable != nil,
                    "needs cc, libseccomp-dev, sqlite3 (scripts/setup installs them) and the built syspect"))
     func profileRunsSqlite() throws {
         let dir = try TestSupport.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let syspect = TestSupport.syspectExecutable!
-        let workload = [TestSupport.which("sqlite3")!, dir + "/t.db",
+        let workload = [which("sqlite3")!, dir + "/t.db",
                         "create table t(x); insert into t values (1),(2),(39); select sum(x) from t;"]
 
         // 1. Measure: `syspect trace --json` of the workload, then the profile from that report.
@@ -132,7 +133,7 @@ struct SeccompProfileTests {
         }
         """#
         try source.write(toFile: dir + "/loader.c", atomically: true, encoding: .utf8)
-        let built = try TestSupport.run(TestSupport.which("cc")!, ["-O1", "-o", dir + "/loader", dir + "/loader.c", "-lseccomp"])
+        let built = try TestSupport.run(which("cc")!, ["-O1", "-o", dir + "/loader", dir + "/loader.c", "-lseccomp"])
         try #require(built.status == 0, "cannot compile the libseccomp loader: \(built.stderr)")
         return dir + "/loader"
     }

@@ -1,4 +1,5 @@
 import Foundation
+import SyspectTestSupport
 import SyspectCore
 import SyspectPlan
 import Testing
@@ -6,7 +7,7 @@ import Testing
 
 @Suite("C stub skeleton export", .serialized)
 struct StubSkeletonTests {
-    static let cc = TestSupport.which("cc", "gcc", "clang")
+    static let cc = which("cc", "gcc", "clang")
 
     /// Compiles `source` as C99 with warnings as errors; returns the compiler's complaint, if any.
     func compile(_ source: String) throws -> String? {

@@ -1,39 +1,14 @@
 import Foundation
 import SyspectCore
 
-/// Helpers shared by the report tests: running programs, finding tools and the artifacts folder.
+/// Helpers shared by the report tests: running programs in a temporary folder (`which` and
+/// `artifactsFolder` are SyspectTestSupport's).
 enum TestSupport {
-    /// The repository root (three levels above this file).
-    static let repoRoot: String = {
-        var url = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.path
-    }()
-
-    /// `artifacts/<name>` under the repository root (git-ignored), created empty-or-existing.
-    static func artifactsFolder(_ name: String) throws -> String {
-        let path = repoRoot + "/artifacts/" + name
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
-
     /// A fresh temporary folder.
     static func temporaryFolder() throws -> String {
         let path = NSTemporaryDirectory() + "syspect-report-tests-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
-    }
-
-    /// The first of `names` found on PATH (or as an absolute path), or nil.
-    static func which(_ names: String...) -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        for name in names {
-            if name.hasPrefix("/") { if FileManager.default.isExecutableFile(atPath: name) { return name } else { continue } }
-            for dir in path.split(separator: ":") where FileManager.default.isExecutableFile(atPath: "\(dir)/\(name)") {
-                return "\(dir)/\(name)"
-            }
-        }
-        return nil
     }
 
     struct Output {

@@ -14,7 +14,7 @@ import Testing
 /// and a screenshot is kept in artifacts/serve/ (git-ignored).
 @Suite("Pages in headless Chromium", .serialized)
 struct BrowserPagesTests {
-    static let chromium = PageTestSupport.which("chromium", "chromium-browser", "google-chrome")
+    static let chromium = which("chromium", "chromium-browser", "google-chrome")
 
     /// The measured application's name (the spec's `name`).
     static let measuredApp = "fixture-fcntl"
@@ -192,7 +192,7 @@ struct BrowserPagesTests {
         }
         #expect(result.stdout.contains("</html>"), "no page from \(url)", sourceLocation: sourceLocation)
         if let screenshot {
-            let png = try PageTestSupport.artifactsFolder("serve") + "/\(screenshot).png"
+            let png = try artifactsFolder("serve") + "/\(screenshot).png"
             try? FileManager.default.removeItem(atPath: png)
             let shot = try runProgram(chromium!, chromiumFlags + ["--user-data-dir=\(profile)", "--window-size=1280,1600", "--screenshot=\(png)", url])
             #expect(shot.status == 0, "chromium screenshot failed: \(shot.stderr.suffix(2000))", sourceLocation: sourceLocation)
@@ -247,24 +247,6 @@ enum PageTestSupport {
         let answer = try await http.get(path)
         guard answer.status == 200 else { throw PageTestError("GET \(path): \(answer.status) \(answer.text.prefix(500))") }
         return try answer.json(type)
-    }
-
-    /// The first of `names` on PATH, or nil.
-    static func which(_ names: String...) -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        for name in names {
-            for dir in path.split(separator: ":") where FileManager.default.isExecutableFile(atPath: "\(dir)/\(name)") {
-                return "\(dir)/\(name)"
-            }
-        }
-        return nil
-    }
-
-    /// `artifacts/<name>` under the repository root (git-ignored).
-    static func artifactsFolder(_ name: String) throws -> String {
-        let path = RepositoryData.root + "/artifacts/" + name
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
     }
 
     static func temporaryFolder() throws -> String {
