@@ -186,10 +186,10 @@ public final class Explorer {
         return stableHash(spec.text + "\u{0}" + content(spec.script) + "\u{0}" + content(wrapper))
     }
 
-    /// The adaptive strategy's timeouts: `factor` (10) × the slowest baseline (start-up or run), at least
+    /// The adaptive strategy's timeouts: 10× the slowest baseline (start-up or run), at least
     /// `floor`, at most the spec's value.
-    public static func adaptiveTimeout(spec: Double, baseline: Double, floor: Double, factor: Double = 10) -> Double {
-        min(spec, max(floor, factor * baseline))
+    public static func adaptiveTimeout(spec: Double, baseline: Double, floor: Double) -> Double {
+        min(spec, max(floor, 10 * baseline))
     }
 
     /// `app/workload@hash`.
@@ -318,7 +318,7 @@ public final class Explorer {
         try useSuiteCriterion(Explorer.suiteCriterion(
             baselines: runs.map { $0.1.suiteResults.map { Set($0.ids(.pass)) } }, spec: spec, directory: runs.first?.1.directory))
         applyAdaptiveTimeouts(ready: runs.compactMap(\.1.readySeconds), durations: runs.map(\.1.durationSeconds))
-        applyStallLimit(waits: runs.compactMap(\.1.suiteLongestWait))
+        applyStallLimits(runs.compactMap(\.1.suiteProgress))
         exploration.census = mergeCensus(runs.map(\.1.census))
         for (request, run) in runs { if let overflow = run.censusOverflow { events(.censusOverflow(replica: request.replica, overflow)) } }
         try store.saveFindings(FeatureFindings(baselines: runs.map(\.1)), exploration: key)
@@ -349,19 +349,19 @@ public final class Explorer {
     }
 
     /// A suite probe that, after its first finished test case, finishes none for `stallFactor`×
-    /// the baseline's longest wait between two (at least `stallFloor` s) has failed: a hanging suite stops there instead of at
-    /// the run timeout (adaptive only, like the timeouts above; the waits are not journaled, so
-    /// a session resumed after the baseline runs without it).
-    func applyStallLimit(waits: [Double]) {
-        guard options.strategy == .adaptive, var criterion = suiteCriterion, let longest = waits.max() else { return }
-        criterion.stallLimit = Explorer.stallLimit(longestWait: longest)
+    /// the baseline's wait at that point (at least `stallFloor` s; `StallLimits`) has failed: a
+    /// hanging suite stops there instead of at the run timeout (adaptive only, like the timeouts
+    /// above; the waits are not journaled, so a session resumed after the baseline runs without it).
+    func applyStallLimits(_ baselines: [SuiteProgress]) {
+        guard options.strategy == .adaptive, var criterion = suiteCriterion, !baselines.isEmpty else { return }
+        criterion.stallLimits = Explorer.stallLimits(baselines)
         useSuiteCriterion(criterion)
     }
 
     static let stallFactor = 5.0
     static let stallFloor = 10.0
-    static func stallLimit(longestWait: Double) -> Double {
-        adaptiveTimeout(spec: .infinity, baseline: longestWait, floor: stallFloor, factor: stallFactor)
+    static func stallLimits(_ baselines: [SuiteProgress]) -> StallLimits {
+        StallLimits(baselines: baselines, factor: stallFactor, floor: stallFloor)
     }
 
     /// The final all-together run and, when it fails, the culprit search; resumable like the rest.

@@ -34,9 +34,9 @@ public struct ProbeRun: Sendable {
     /// A suite's test cases (`AppSpec.suite`), and the must-pass ones that did not pass.
     public var suiteResults: SuiteResults?
     public var brokenCases: [String] = []
-    /// A suite's longest wait between two finished test cases, in seconds (`SuiteWatcher`):
-    /// the baseline's sets the adaptive stall limit.
-    public var suiteLongestWait: Double?
+    /// A suite's waits between two finished test cases (`SuiteWatcher`): the baseline's set the
+    /// adaptive stall limits.
+    public var suiteProgress: SuiteProgress?
     /// A full eBPF census map in this probe's census (baseline probes only; nil: none was full).
     public var censusOverflow: CensusOverflow?
 
@@ -226,7 +226,7 @@ public struct ProbeRunner: ProbeRunning {
             run.reason = "the command \(ending(result))"
         }
         suite?.judge(&run, timedOut: timedOut || result.timedOut)
-        run.suiteLongestWait = suite?.longestWait
+        run.suiteProgress = suite?.progress
     }
 
     // MARK: - A server and its test script

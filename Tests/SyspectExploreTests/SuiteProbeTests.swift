@@ -52,10 +52,11 @@ import SyspectStore
     /// baseline measures the longest wait the limit is made of (the fixture's 3 s sleep).
     @Test func aSuiteThatStallsIsStoppedAtTheStallLimit() throws {
         let baseline = try runner().run(ProbeRequest(.baseline, replica: 1), census: false)
-        let wait = try #require(baseline.suiteLongestWait)
-        #expect(wait >= 2.5 && wait < 30, "\(wait)")
+        let progress = try #require(baseline.suiteProgress)
+        #expect(progress.longestWait >= 2.5 && progress.longestWait < 30, "\(progress)")
+        #expect(progress.finished == 4 && progress.waits.first?.after ?? 0 >= 1, "\(progress)")
         var criterion = SuiteCriterion(mustPass: ["t/reads", "t/late"])
-        criterion.stallLimit = 1
+        criterion.stallLimits = StallLimits(uniform: 1)
         let stalled = try runner().withSuiteCriterion(criterion).run(ProbeRequest(.baseline, replica: 2), census: false)
         #expect(stalled.outcome == .fail)
         #expect(stalled.reason.hasPrefix("the suite stalled: no test case finished for "), "\(stalled.reason)")
@@ -88,7 +89,7 @@ final class SuiteScriptedRunner: ProbeRunning, @unchecked Sendable {
                            directory: "/nonexistent")
         if request.policy == .baseline && criterion == nil {
             run.suiteResults = SuiteResults(cases: ["a": .pass, "b": .pass, "flaky": request.replica == 1 ? .pass : .fail, "never": .fail])
-            run.suiteLongestWait = Double(request.replica + 2)
+            run.suiteProgress = SuiteProgress(waits: [SuiteWait(after: 1, seconds: Double(request.replica + 2))], finished: 3)
         } else if request.policy.stub.contains(1) {
             (run.outcome, run.brokenCases) = (.fail, ["b"])
         }
@@ -134,10 +135,10 @@ struct SuiteJudgedRunner: ProbeRunning {
         #expect(second.sessionProbes == 0)
     }
 
-    /// Adaptive explores stop a stalled suite at 5× the baseline's longest wait for a test case
-    /// (at least 10 s); the reference (one-by-one) keeps the spec's run timeout only.
+    /// Adaptive explores stop a stalled suite at 5× the baseline's wait at that point (at least
+    /// 10 s); the reference (one-by-one) keeps the spec's run timeout only.
     @Test(arguments: [(StrategyName.adaptive, Double?(20)), (.oneByOne, nil)])
-    func theStallLimitComesFromTheBaselinesLongestWait(_ strategy: StrategyName, _ limit: Double?) throws {
+    func theStallLimitComesFromTheBaselinesWaits(_ strategy: StrategyName, _ limit: Double?) throws {
         var spec = AppSpec(name: "suitestall", workload: "suite-x", kind: .suite, command: ["x"], targets: ["x"],
                            replicas: 2, directory: "/", text: "name: suitestall # \(UUID())")
         spec.suite = SuiteSettings(resultsDirectory: "${SYSPECT_PROBE_DIR}")
@@ -146,7 +147,24 @@ struct SuiteJudgedRunner: ProbeRunning {
         let runner = SuiteScriptedRunner()
         _ = try Explorer(spec: spec, store: try SQLiteStore(path: path),
                          options: ExploreOptions(jobs: 2, strategy: strategy, workDirectory: "/var/tmp/syspect-unused"), runner: runner).run()
-        #expect(runner.criteria.last?.stallLimit == limit)
-        #expect(Explorer.stallLimit(longestWait: 3) == 15)
+        #expect(runner.criteria.last?.stallLimits?.limit(finished: 1) == limit)
+        #expect(runner.criteria.last?.stallLimits?.limit(finished: 2) == limit)
+        #expect(runner.criteria.last?.stallLimits?.limit(finished: 3) == limit.map { _ in 20 })
+    }
+
+    /// Where the baseline waited long (a build between two cases) a probe may wait 5× as long;
+    /// elsewhere the 10 s floor; past the last case, and where a replica has no wait at a count,
+    /// 5× the longest wait.
+    @Test func stallLimitsFollowTheBaselinesWaitsCaseByCase() {
+        let a = SuiteProgress(waits: [SuiteWait(after: 1, seconds: 0.5), SuiteWait(after: 4, seconds: 8), SuiteWait(after: 6, seconds: 1)], finished: 9)
+        let b = SuiteProgress(waits: [SuiteWait(after: 1, seconds: 0.7), SuiteWait(after: 5, seconds: 6), SuiteWait(after: 6, seconds: 3)], finished: 9)
+        let limits = Explorer.stallLimits([a, b])
+        #expect(limits.longest == 40)
+        #expect([1, 3, 4, 5, 6, 8, 9, 50].map(limits.limit(finished:)) == [10, 10, 40, 40, 15, 15, 40, 40])
+        // One replica whose first scan saw 2 cases: the other's wait at 1 is not enough alone.
+        let c = SuiteProgress(waits: [SuiteWait(after: 2, seconds: 0.5)], finished: 3)
+        #expect(Explorer.stallLimits([a, c]).limit(finished: 1) == 40)
+        #expect(Explorer.stallLimits([a, c]).limit(finished: 2) == 10)
+        #expect(StallLimits(uniform: 7).limit(finished: 3) == 7)
     }
 }

@@ -23,7 +23,7 @@ extension ProbeRunner {
 
 /// Watches one suite probe: while it runs, whether a must-pass test case has already failed or
 /// the suite has stalled (early stop); when it ended, its verdict test case by test case
-/// (docs/suites.md). It also measures the longest wait between two test cases (for the baseline).
+/// (docs/suites.md). It also measures the waits between two test cases (for the baseline's stall limits).
 final class SuiteWatcher {
     let scan: SuiteScan
     let criterion: SuiteCriterion?
@@ -35,11 +35,13 @@ final class SuiteWatcher {
     /// When the number of finished test cases last grew (the probe's start at first).
     private var lastProgress = Date()
     private var finishedCases = 0
-    /// The longest wait so far between a finished test case and the next one (the wait for the
-    /// first one, often a build of the test programs, is left to the run timeout).
-    private(set) var longestWait = 0.0
-    /// Seconds without a finished test case when the probe was stopped for stalling.
+    /// The waits so far between a finished test case and the next one (the wait for the first
+    /// one, often a build of the test programs, is left to the run timeout), and the cases finished.
+    private(set) var progress = SuiteProgress()
+    /// Seconds without a finished test case when the probe was stopped for stalling, and the
+    /// limit it passed.
     private(set) var stalledFor: Double?
+    private var stallLimit = 0.0
 
     init(scan: SuiteScan, criterion: SuiteCriterion?, probeDirectory: String) {
         self.scan = scan
@@ -60,8 +62,10 @@ final class SuiteWatcher {
         noteProgress(results, at: now)
         guard let criterion, !criterion.mustPass.isEmpty else { return false }
         earlyFailures = criterion.failedSoFar(results)
-        if earlyFailures.isEmpty, finishedCases > 0, let limit = criterion.stallLimit, now.timeIntervalSince(lastProgress) > limit {
+        if earlyFailures.isEmpty, finishedCases > 0, let limit = criterion.stallLimits?.limit(finished: finishedCases),
+           now.timeIntervalSince(lastProgress) > limit {
             stalledFor = now.timeIntervalSince(lastProgress)
+            stallLimit = limit
         }
         return stoppedEarly
     }
@@ -69,8 +73,9 @@ final class SuiteWatcher {
     /// A grown number of finished test cases ends a wait.
     private func noteProgress(_ results: SuiteResults, at now: Date) {
         guard results.cases.count > finishedCases else { return }
-        if finishedCases > 0 { longestWait = max(longestWait, now.timeIntervalSince(lastProgress)) }
+        if finishedCases > 0 { progress.waits.append(SuiteWait(after: finishedCases, seconds: now.timeIntervalSince(lastProgress))) }
         (finishedCases, lastProgress) = (results.cases.count, now)
+        progress.finished = finishedCases
     }
 
     /// Replaces the exit-status verdict of `run` by the test cases' (the exit status stays the
@@ -86,8 +91,9 @@ final class SuiteWatcher {
                 run.outcome = .fail
                 let noun = run.brokenCases.count == 1 ? "test case" : "test cases"
                 run.reason = stalledFor.map { waited in
-                    "the suite stalled: no test case finished for \(Int(waited.rounded())) s (limit \(Int((criterion.stallLimit ?? 0).rounded())) s: "
-                        + "\(Int(Explorer.stallFactor))× the baseline's longest wait between two test cases)"
+                    "the suite stalled: no test case finished for \(Int(waited.rounded())) s after \(finishedCases) finished "
+                        + "(limit \(Int(stallLimit.rounded())) s: \(Int(Explorer.stallFactor))× the baseline's wait there, "
+                        + "at least \(Int(Explorer.stallFloor)) s)"
                 } ?? "must-pass \(noun) \(Self.list(run.brokenCases)) failed (the suite was stopped there)"
             } else if timedOut {
                 run.brokenCases = criterion.failedSoFar(results)

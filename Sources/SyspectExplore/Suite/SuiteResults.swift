@@ -77,10 +77,10 @@ public struct SuiteCriterion: Sendable, Hashable, Codable {
     public var flaky: Set<String>
     /// Cases that failed or were skipped in every baseline replica.
     public var ignored: Set<String>
-    /// Seconds without a newly finished test case, once one has finished, after which a running
-    /// probe has failed (the suite hangs); nil: only the run timeout stops it
-    /// (`Explorer.stallLimit`, adaptive only).
-    public var stallLimit: Double?
+    /// How long a running probe may go without a newly finished test case, once one has
+    /// finished, before it has failed (the suite hangs); nil: only the run timeout stops it
+    /// (`Explorer.stallLimits`, adaptive only).
+    public var stallLimits: StallLimits?
 
     public init(mustPass: Set<String>, flaky: Set<String> = [], ignored: Set<String> = []) {
         self.mustPass = mustPass
@@ -110,5 +110,84 @@ public struct SuiteCriterion: Sendable, Hashable, Codable {
     public func failedSoFar(_ results: SuiteResults) -> [String] {
         if results.aborted { return broken(results) }
         return mustPass.filter { results.cases[$0].map { $0 != .pass } ?? false }.sorted()
+    }
+}
+
+/// A wait of a suite run between two finished test cases: `after` cases had finished when it
+/// began (measured by `SuiteWatcher` at its scan interval).
+public struct SuiteWait: Sendable, Hashable, Codable {
+    public var after: Int
+    public var seconds: Double
+
+    public init(after: Int, seconds: Double) {
+        self.after = after
+        self.seconds = seconds
+    }
+}
+
+/// How a suite's baseline progressed: its waits between finished test cases, in order, and how
+/// many cases it finished in all.
+public struct SuiteProgress: Sendable, Hashable, Codable {
+    public var waits: [SuiteWait]
+    public var finished: Int
+
+    public init(waits: [SuiteWait] = [], finished: Int = 0) {
+        self.waits = waits
+        self.finished = finished
+    }
+
+    public var longestWait: Double { waits.map(\.seconds).max() ?? 0 }
+
+    /// The wait this run had once `finished` cases had finished (the wait that began at the
+    /// largest count not above it); nil past the run's last case, or before its first.
+    func wait(atFinished finished: Int) -> Double? {
+        guard finished < self.finished else { return nil }
+        return waits.last { $0.after <= finished }?.seconds
+    }
+}
+
+/// The stall limit of a suite probe by how far it got (pure): where the baseline waited long
+/// between two test cases (a build of the unit tests' programs, a slow test) a probe may wait
+/// `factor`× as long; everywhere else `floor` seconds. Past the baseline's last case, and where
+/// the baseline replicas disagree on no wait, the longest wait's limit applies.
+public struct StallLimits: Sendable, Hashable, Codable {
+    /// (from, seconds): the limit while a probe has finished at least `from` cases (and fewer
+    /// than the next step's), ascending by `from`.
+    public var steps: [Step]
+    /// The limit before the first step and past the baseline's last case: `factor`× the longest wait.
+    public var longest: Double
+
+    public struct Step: Sendable, Hashable, Codable {
+        public var from: Int
+        public var seconds: Double
+    }
+
+    public init(steps: [Step], longest: Double) {
+        self.steps = steps
+        self.longest = longest
+    }
+
+    /// One limit at every count (`longest` throughout).
+    public init(uniform seconds: Double) { self.init(steps: [], longest: seconds) }
+
+    /// From the baseline replicas' progress: at each count, `factor`× the longest wait any
+    /// replica had there, at least `floor`.
+    public init(baselines: [SuiteProgress], factor: Double, floor: Double) {
+        let limit = { (wait: Double) in max(floor, factor * wait) }
+        let longest = limit(baselines.map(\.longestWait).max() ?? 0)
+        let counts = Set(baselines.flatMap { $0.waits.map(\.after) + [$0.finished] }).sorted()
+        var steps: [Step] = []
+        for count in counts {
+            let waits = baselines.map { $0.wait(atFinished: count) }
+            // A replica past its last case (or before its first) here: its tail is unknown.
+            let seconds = waits.contains(nil) ? longest : limit(waits.compactMap { $0 }.max()!)
+            if steps.last?.seconds != seconds { steps.append(Step(from: count, seconds: seconds)) }
+        }
+        self.init(steps: steps, longest: longest)
+    }
+
+    /// The limit for a probe that has finished `finished` test cases.
+    public func limit(finished: Int) -> Double {
+        steps.last { $0.from <= finished }?.seconds ?? longest
     }
 }
