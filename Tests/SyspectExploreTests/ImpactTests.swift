@@ -302,6 +302,26 @@ final class MeasuredRunner: ProbeRunning, @unchecked Sendable {
         #expect(usage.samples >= 10)
         #expect(usage.samplerCPUSeconds < usage.wallSeconds * 0.2, "the sampler costs \(usage.samplerCPUSeconds) s")
     }
+
+    /// The /proc parsers on the bytes the kernel writes (a command name may hold spaces and
+    /// parentheses; a zombie has no VmRSS line).
+    @Test func parsesStatStatusAndChildren() {
+        func bytes<T>(_ text: String, _ parse: (UnsafeBufferPointer<UInt8>) -> T) -> T {
+            Array(text.utf8).withUnsafeBufferPointer(parse)
+        }
+        let stat = "4242 (a (b) c) S 1 4242 4242 0 -1 4194560 100 0 0 0 150 50 7 3 20 0 1 0 12345 1000 200 18446744073709551615\n"
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        #expect(bytes(stat, ResourceSampler.cpuSeconds(stat:)) == 210 / ticks)
+        let status = "Name:\tnginx\nVmPeak:\t  9000 kB\nVmHWM:\t    4096 kB\nVmRSS:\t    2048 kB\nThreads:\t1\n"
+        #expect(bytes(status) { ResourceSampler.kilobytes("VmRSS:", in: $0) } == 2048)
+        #expect(bytes(status) { ResourceSampler.kilobytes("VmHWM:", in: $0) } == 4096)
+        #expect(bytes("Name:\tz\nState:\tZ (zombie)\n") { ResourceSampler.kilobytes("VmRSS:", in: $0) } == 0)
+        #expect(bytes("12 345 6789 ") { ResourceSampler.numbers(in: $0) } == [12, 345, 6789])
+        #expect(bytes("") { ResourceSampler.numbers(in: $0) } == [])
+        var proc = ProcReader()
+        #expect(proc.read("/proc/self/stat") { ResourceSampler.cpuSeconds(stat: $0) } != nil)
+        #expect(proc.read("/proc/nonexistent/stat") { $0.count } == nil)
+    }
 }
 
 /// Real applications under real load generators (scripts/setup installs them), short runs:

@@ -200,3 +200,29 @@ private func sample(_ name: String) throws -> String {
         #expect(SuiteParsers.proveVerdict("ok 3 - parses") == nil)
     }
 }
+
+/// The result files of a tree on disk, scanned again and again while a suite runs: a folder is
+/// read again when its entries change, and a new result file anywhere is found.
+@Suite struct SuiteScanTests {
+    @Test func aRescanFindsNewAndRemovedResultFiles() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("scan-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let fm = FileManager.default
+        for folder in ["tests", "src/t", ".libs", "src/.deps"] { try fm.createDirectory(atPath: "\(root)/\(folder)", withIntermediateDirectories: true) }
+        func trs(_ path: String, _ result: String) throws {
+            try ":test-result: \(result)\n".write(toFile: "\(root)/\(path).trs", atomically: false, encoding: .utf8)
+        }
+        try trs("tests/a", "PASS")
+        try trs(".libs/hidden", "FAIL")
+        let scan = SuiteScan(root: root, outputFile: nil)
+        #expect(scan.resultFiles() == ["\(root)/tests/a.trs"])
+        #expect(scan.scan(complete: false).cases == ["tests/a": .pass])
+        try trs("src/t/b", "FAIL")
+        try trs("src/.deps/c", "PASS")
+        try "not a result".write(toFile: "\(root)/tests/a.log", atomically: false, encoding: .utf8)
+        #expect(scan.resultFiles() == ["\(root)/src/t/b.trs", "\(root)/tests/a.trs"])
+        #expect(scan.scan(complete: false).cases == ["tests/a": .pass, "src/t/b": .fail])
+        try fm.removeItem(atPath: "\(root)/tests/a.trs")
+        #expect(scan.resultFiles() == ["\(root)/src/t/b.trs"])
+    }
+}

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Where a suite leaves its results, for one probe (docs/suites.md).
 public struct SuiteSettings: Sendable, Hashable, Codable {
@@ -83,16 +86,53 @@ public final class SuiteScan {
         return SuiteParsers.tap(text, complete: complete)
     }
 
-    /// Result files under `root` (paths), in a stable order.
+    /// Result files under `root` (paths), in a stable order. A folder is listed again only when
+    /// its modification time changed (an entry was added or removed), or changed less than a
+    /// second ago (timestamps are coarser than the scans); the others are taken from the last scan.
     func resultFiles() -> [String] {
         var found: [String] = []
-        guard let walker = FileManager.default.enumerator(atPath: root) else { return [] }
-        while let item = walker.nextObject() as? String {
-            let name = lastComponent(item)
-            if Self.skippedFolders.contains(name) { walker.skipDescendants(); continue }
-            if Self.isResultFile(item) { found.append("\(root)/\(item)") }
+        var pending = [""]
+        let now = Date().timeIntervalSince1970
+        while let folder = pending.popLast() {
+            let path = folder.isEmpty ? root : "\(root)/\(folder)"
+            var info = stat()
+            guard stat(path, &info) == 0 else { continue }
+            let modified = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
+            var listing = listings[folder]
+            if listing?.modified != modified || now - modified < 1 {
+                listing = list(folder, path: path, modified: modified)
+                listings[folder] = listing
+            }
+            found += listing!.results
+            pending += listing!.folders
         }
         return found.sorted()
+    }
+
+    /// One folder's result files (paths) and sub-folders (relative to `root`).
+    private struct Listing { var modified: Double; var results: [String]; var folders: [String] }
+    private var listings: [String: Listing] = [:]
+
+    private func list(_ folder: String, path: String, modified: Double) -> Listing {
+        var listing = Listing(modified: modified, results: [], folders: [])
+        guard let dir = opendir(path) else { return listing }
+        defer { closedir(dir) }
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            if name == "." || name == ".." { continue }
+            let relative = folder.isEmpty ? name : "\(folder)/\(name)"
+            var isFolder = entry.pointee.d_type == UInt8(DT_DIR)
+            if entry.pointee.d_type == UInt8(DT_UNKNOWN) {
+                var info = stat()
+                isFolder = lstat("\(path)/\(name)", &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+            }
+            if isFolder {
+                if !Self.skippedFolders.contains(name) { listing.folders.append(relative) }
+            } else if Self.isResultFile(relative) {
+                listing.results.append("\(root)/\(relative)")
+            }
+        }
+        return listing
     }
 
     /// Whether a path (relative to the tree) names a result file syspect reads.
