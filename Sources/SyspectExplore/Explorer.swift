@@ -6,6 +6,10 @@ import SyspectTrace
 public struct ExploreOptions: Sendable {
     /// Probes run at once.
     public var jobs: Int
+    /// After the baseline, run more probes at once when a command or suite workload (the whole
+    /// workload is the tree the sampler measures) keeps less than a core busy
+    /// (`Explorer.jobs(cpuShare:…)`); the CLI's default when --jobs is not given.
+    public var jobsFromBaseline = false
     /// Replicas per policy; nil: the spec's `replicas`.
     public var replicas: Int?
     public var strategy: StrategyName
@@ -73,6 +77,9 @@ public enum ExploreEvent: Sendable {
     /// A baseline replica's eBPF census had a full map (the census is exact; `warning` lines
     /// say what was lost, `notice` lines what ran slower).
     case censusOverflow(replica: Int, CensusOverflow)
+    /// Probes from now on run `jobs` at once: a baseline run kept `cpuShare` of a core busy
+    /// (`ExploreOptions.jobsFromBaseline`).
+    case jobs(Int, cpuShare: Double)
 }
 
 /// Why an explore stopped. `description` is the one-line message (plus output where useful).
@@ -125,6 +132,9 @@ public struct ExploreResult: Sendable {
     public var otherABICalls: [CensusEntry]
     /// Probes run in this session (the rest came from the journal).
     public var sessionProbes: Int
+    /// Speculative probes of the final run and culprit search cancelled in this session (not
+    /// in `sessionProbes`: their outcome was no longer needed, nothing of them is stored).
+    public var cancelledProbes = 0
     /// A suite's must-pass, flaky and ignored test cases (nil: no suite results; docs/suites.md).
     public var suiteCriterion: SuiteCriterion? = nil
     /// The static analysis of the targets and its check against the census (nil: not asked for).
@@ -141,6 +151,8 @@ public final class Explorer {
     public let key: String
 
     private var journal = Journal()
+    /// Probes at once (`options.jobs`, raised after the baseline with `jobsFromBaseline`).
+    private var jobs: Int
     private var exploration: ExplorationRecord
     private var recordCount = 0
     private var sessionStart = Date()
@@ -149,6 +161,8 @@ public final class Explorer {
     private var phase = ExplorePhase.baseline
     /// During the final run and culprit search: probes expected once the current set is done.
     private var setTotal = 0
+    /// Speculative probes of the final run and culprit search cancelled this session.
+    private var cancelledProbes = 0
     /// Probes below whole calls (`--features`, `--files`, `--fake-values both`), once planned.
     private var belowCallsTotal = 0
     private var events: (ExploreEvent) -> Void = { _ in }
@@ -161,6 +175,7 @@ public final class Explorer {
         self.store = store
         self.options = options
         self.key = Explorer.key(for: spec)
+        self.jobs = options.jobs
         self.runner = try runner ?? ProbeRunner(spec: spec, workDirectory: Explorer.probeFolder(spec: spec, workDirectory: options.workDirectory))
         self.exploration = ExplorationRecord(
             key: key, app: spec.name, workload: spec.workload, kind: spec.kind, specHash: Explorer.specHash(spec),
@@ -235,7 +250,7 @@ public final class Explorer {
 
         phase = .probes
         events(.phase(.probes, snapshot(strategy: strategy, traced: traced)))
-        try scheduler().run(census: false, next: { strategy.nextProbes(context()) }) { request, run in
+        try scheduler().run(census: false, next: { _ in strategy.nextProbes(context()) }) { request, run in
             try self.journalProbe(request, run, strategy: strategy, traced: traced)
         }
         let verdicts = try probeBelowCalls(strategy.verdicts(context()), strategy: strategy, traced: traced)
@@ -253,7 +268,7 @@ public final class Explorer {
         try saveProgress()
         return ExploreResult(
             exploration: exploration, measurement: measurement, probeVerdicts: verdicts, report: report,
-            otherABICalls: exploration.census.filter { $0.arch != .x86_64 }, sessionProbes: sessionDone, suiteCriterion: suiteCriterion,
+            otherABICalls: exploration.census.filter { $0.arch != .x86_64 }, sessionProbes: sessionDone, cancelledProbes: cancelledProbes, suiteCriterion: suiteCriterion,
             staticOutcome: staticOutcome)
     }
 
@@ -269,7 +284,7 @@ public final class Explorer {
             featureCensus: census.features.map(\.use), fileCensus: census.files.map(\.use), verdicts: verdicts, replicas: replicas)
         guard !plan.targets.isEmpty else { return verdicts }
         belowCallsTotal = plan.allProbes.count
-        try scheduler().run(census: false, next: { plan.nextProbes(self.journal) }) { request, run in
+        try scheduler().run(census: false, next: { _ in plan.nextProbes(self.journal) }) { request, run in
             try self.journalProbe(request, run, strategy: strategy, traced: traced)
         }
         try store.saveFindings(plan.findings(journal), exploration: key)
@@ -287,12 +302,13 @@ public final class Explorer {
             // Resumed: the journaled baseline durations set the adaptive timeouts again.
             let journaled = try store.probes(exploration: key).filter { $0.policy == ProbePolicy.baseline.key && $0.outcome == .pass }
             applyAdaptiveTimeouts(ready: [], durations: journaled.map(\.durationSeconds))
+            chooseJobs(journaled.compactMap(\.resources))
             try useSuiteCriterion(Explorer.suiteCriterion(baselines: journaled.map { $0.passedCases.map(Set.init) }, spec: spec))
             return
         }
         events(.phase(.baseline, snapshot(strategy: nil, traced: [])))
         var runs: [(ProbeRequest, ProbeRun)] = []
-        try scheduler().run(census: true, next: {
+        try scheduler().run(census: true, next: { _ in
             requests.filter { r in !runs.contains { $0.0 == r } }
         }) { request, run in
             runs.append((request, run))
@@ -319,6 +335,7 @@ public final class Explorer {
             baselines: runs.map { $0.1.suiteResults.map { Set($0.ids(.pass)) } }, spec: spec, directory: runs.first?.1.directory))
         applyAdaptiveTimeouts(ready: runs.compactMap(\.1.readySeconds), durations: runs.map(\.1.durationSeconds))
         applyStallLimits(runs.compactMap(\.1.suiteProgress))
+        chooseJobs(runs.compactMap(\.1.resources))
         exploration.census = mergeCensus(runs.map(\.1.census))
         for (request, run) in runs { if let overflow = run.censusOverflow { events(.censusOverflow(replica: request.replica, overflow)) } }
         try store.saveFindings(FeatureFindings(baselines: runs.map(\.1)), exploration: key)
@@ -358,6 +375,31 @@ public final class Explorer {
         useSuiteCriterion(criterion)
     }
 
+    /// With `jobsFromBaseline`, for a workload without a test script (a script and its load
+    /// generator run outside the measured tree): as many probes at once as keep `cpuTarget` of
+    /// the cores busy by the busiest baseline run's CPU share (its tree and the sampler), at
+    /// least `options.jobs`, at most `jobsPerCore`× the cores, and no more than half of the
+    /// memory holds at the baseline's peak resident size.
+    func chooseJobs(_ baselines: [ResourceUsage]) {
+        guard options.jobsFromBaseline, spec.script == nil, !baselines.isEmpty else { return }
+        let share = baselines.map { ($0.cpuSeconds + $0.samplerCPUSeconds) / max($0.wallSeconds, 0.001) }.max()!
+        let chosen = Explorer.jobs(cpuShare: share, peakRSSBytes: baselines.map(\.peakRSSBytes).max()!, atLeast: options.jobs)
+        guard chosen != jobs else { return }
+        jobs = chosen
+        events(.jobs(chosen, cpuShare: share))
+    }
+
+    static let cpuTarget = 0.6
+    static let jobsPerCore = 4
+    public static func jobs(cpuShare: Double, peakRSSBytes: Int, atLeast floor: Int,
+                            cores: Int = ProcessInfo.processInfo.activeProcessorCount,
+                            memory: UInt64 = ProcessInfo.processInfo.physicalMemory) -> Int {
+        var jobs = cpuShare > 0 ? Int(cpuTarget * Double(cores) / cpuShare) : floor
+        jobs = min(jobs, jobsPerCore * cores)
+        if peakRSSBytes > 0 { jobs = min(jobs, Int(memory / 2 / UInt64(peakRSSBytes))) }
+        return max(floor, jobs)
+    }
+
     static let stallFactor = 5.0
     static let stallFloor = 10.0
     static func stallLimits(_ baselines: [SuiteProgress]) -> StallLimits {
@@ -365,31 +407,33 @@ public final class Explorer {
     }
 
     /// The final all-together run and, when it fails, the culprit search; resumable like the rest.
+    /// Free probe slots run the sets the search will likely need next (`SearchLookahead`); a
+    /// probe the search no longer needs is cancelled.
     private func confirm(_ verdicts: [Int: Verdict], strategy: any ExplorationStrategy, traced: [Int]) throws -> CulpritReport {
         let items = FinalConfirmation.assignments(verdicts)
-        while true {
-            do {
-                return try FinalConfirmation.search(items, verdicts: verdicts) { try journal.passes($0, replicas: replicas) }
-            } catch let need as NeedsProbe {
-                if need.policy.count < items.count && phase != .culprits {
+        let search = { (passes: (ProbePolicy) throws -> Bool) in try FinalConfirmation.search(items, verdicts: verdicts, passes: passes) }
+        let lookahead = SearchLookahead(replicas: replicas)
+        let scheduler = Scheduler(jobs: jobs, runner: runner, cancelsUnlisted: true)
+        defer { cancelledProbes += scheduler.cancelled }
+        try scheduler.run(census: false, next: { inFlight in
+            let wanted = lookahead.requests(journal, inFlight: inFlight, search: search)
+            if let now = wanted.first {
+                if now.policy.count < items.count && phase != .culprits {
                     phase = .culprits
                     events(.phase(.culprits, snapshot(strategy: strategy, traced: traced)))
                 }
-                let requests = (1...replicas).map { ProbeRequest(need.policy, replica: $0) }
-                setTotal = journal.count + requests.filter { !journal.isFinished($0) }.count
-                try scheduler().run(census: false, next: {
-                    journal.status(need.policy, replicas: replicas) == .failed
-                        ? [] : requests.filter { !journal.isFinished($0) }
-                }) { request, run in
-                    try self.journalProbe(request, run, strategy: strategy, traced: traced)
-                }
+                setTotal = journal.count + (1...replicas).filter { !journal.isFinished(ProbeRequest(now.policy, replica: $0)) }.count
             }
+            return wanted
+        }) { request, run in
+            try self.journalProbe(request, run, strategy: strategy, traced: traced)
         }
+        return try search { try journal.passes($0, replicas: replicas) }
     }
 
     // MARK: - Journal and progress
 
-    private func scheduler() -> Scheduler { Scheduler(jobs: options.jobs, runner: runner) }
+    private func scheduler() -> Scheduler { Scheduler(jobs: jobs, runner: runner) }
 
     @discardableResult
     private func record(_ request: ProbeRequest, _ run: ProbeRun) throws -> ProbeRecord {
@@ -428,7 +472,7 @@ public final class Explorer {
         for v in (strategy?.verdicts(context) ?? [:]).values { counts[v, default: 0] += 1 }
         return ProgressSnapshot(
             phase: phase, done: journal.count, total: max(total, journal.count), elapsed: Date().timeIntervalSince(sessionStart),
-            sessionDone: sessionDone, jobs: options.jobs, verdictCounts: counts)
+            sessionDone: sessionDone, jobs: jobs, verdictCounts: counts)
     }
 }
 

@@ -63,6 +63,9 @@ public protocol ProbeRunning: Sendable {
     /// Runs `request` (with a census when `census`); never throws: a launch problem is an
     /// `.error` outcome with its reason.
     func run(_ request: ProbeRequest, census: Bool) -> ProbeRun
+    /// The same, stopping early (an `.error` run that the scheduler drops) once `cancellation`
+    /// is cancelled; runners that cannot stop a probe run it to its end.
+    func run(_ request: ProbeRequest, census: Bool, cancellation: ProbeCancellation) -> ProbeRun
     /// The same runner with shorter timeouts (the adaptive strategy shortens the spec's
     /// `timeouts` once the baseline showed how long a passing run takes). `ProbeRunner` also
     /// drops the stop grace: the outcome is decided when the script ends, and only census
@@ -76,6 +79,9 @@ public protocol ProbeRunning: Sendable {
 }
 
 extension ProbeRunning {
+    public func run(_ request: ProbeRequest, census: Bool, cancellation: ProbeCancellation) -> ProbeRun {
+        run(request, census: census)
+    }
     public func withTimeouts(ready: Double, run: Double) -> any ProbeRunning { self }
     public func withFakeValues(_ values: [Int: FakeValueRule]) -> any ProbeRunning { self }
 }
@@ -130,6 +136,10 @@ public struct ProbeRunner: ProbeRunning {
     }
 
     public func run(_ request: ProbeRequest, census: Bool) -> ProbeRun {
+        run(request, census: census, cancellation: ProbeCancellation())
+    }
+
+    public func run(_ request: ProbeRequest, census: Bool, cancellation: ProbeCancellation) -> ProbeRun {
         let started = Date()
         let dir = directory(for: request)
         var run = ProbeRun(outcome: .error, reason: "", startedAt: started, directory: dir)
@@ -155,10 +165,11 @@ public struct ProbeRunner: ProbeRunning {
         let sampler = ResourceSampler(root: process.pid)
         sampler.start()
         if let script = spec.script {
-            runWithScript(script, process: process, directory: dir, into: &run, sampler: sampler)
+            runWithScript(script, process: process, directory: dir, into: &run, sampler: sampler, cancellation: cancellation)
         } else {
-            runCommandAsWorkload(process: process, directory: dir, into: &run)
+            runCommandAsWorkload(process: process, directory: dir, into: &run, cancellation: cancellation)
         }
+        if cancellation.isCancelled { (run.outcome, run.reason) = (.error, "cancelled: its outcome was no longer needed") }
         run.resources = sampler.stop()  // (already stopped when the test script ended)
         run.durationSeconds = Date().timeIntervalSince(started)
         return run
@@ -198,16 +209,17 @@ public struct ProbeRunner: ProbeRunning {
 
     // MARK: - The command is the workload
 
-    func runCommandAsWorkload(process: TracedProcess, directory: String, into run: inout ProbeRun) {
+    func runCommandAsWorkload(process: TracedProcess, directory: String, into run: inout ProbeRun,
+                              cancellation: ProbeCancellation = ProbeCancellation()) {
         let deadline = Date().addingTimeInterval(spec.runTimeout)
         let suite = suiteWatcher(directory: directory)  // test case by test case (Suite/)
-        while process.isRunning && Date() < deadline {
+        while process.isRunning && Date() < deadline && !cancellation.isCancelled {
             LogCap.enforceWhileRunning("\(directory)/app.stdout", cap: logCap)
             LogCap.enforceWhileRunning("\(directory)/app.stderr", cap: logCap)
             if suite?.mustStop() == true { break }  // a must-pass test case failed
             Thread.sleep(forTimeInterval: 0.05)
         }
-        let timedOut = process.isRunning && suite?.stoppedEarly != true
+        let timedOut = process.isRunning && suite?.stoppedEarly != true && !cancellation.isCancelled
         if process.isRunning { process.kill() }
         let result = process.wait()
         fill(&run, from: result)
@@ -232,7 +244,7 @@ public struct ProbeRunner: ProbeRunning {
     // MARK: - A server and its test script
 
     func runWithScript(_ script: String, process: TracedProcess, directory: String, into run: inout ProbeRun,
-                       sampler: ResourceSampler? = nil) {
+                       sampler: ResourceSampler? = nil, cancellation: ProbeCancellation = ProbeCancellation()) {
         let launched = Date()
         if let failure = waitUntilReady(process, directory: directory) {
             stop(process)
@@ -262,7 +274,7 @@ public struct ProbeRunner: ProbeRunning {
         stderr.start()
         if case .port = spec.ready { run.readySeconds = Date().timeIntervalSince(launched) }
 
-        let verdict = watchScript(child, process: process, directory: directory)
+        let verdict = watchScript(child, process: process, directory: directory, cancellation: cancellation)
         _ = sampler?.stop()  // resources while the workload ran, not while the application stops
         stop(process)  // ends the PID namespace: the script's whole tree dies with it
         let result = process.wait()
@@ -292,10 +304,12 @@ public struct ProbeRunner: ProbeRunning {
         case .timedOut:
             run.outcome = .fail
             run.reason = "the test script did not finish within \(format(spec.runTimeout)) s"
+        case .cancelled:
+            break  // (`run` marks it)
         }
     }
 
-    enum ScriptEnd { case scriptEnded, applicationDied, portClosed(Int), timedOut }
+    enum ScriptEnd { case scriptEnded, applicationDied, portClosed(Int), timedOut, cancelled }
 
     /// Waits for readiness; returns a failure reason, or nil when ready.
     func waitUntilReady(_ process: TracedProcess, directory: String) -> String? {
@@ -321,8 +335,9 @@ public struct ProbeRunner: ProbeRunning {
     }
 
     /// Watches the running script: ends as soon as the script ends, the application dies, the
-    /// port stops accepting (twice in a row), or the run timeout expires.
-    func watchScript(_ child: SpawnedProcess, process: TracedProcess, directory: String) -> ScriptEnd {
+    /// port stops accepting (twice in a row), the run timeout expires or the probe is cancelled.
+    func watchScript(_ child: SpawnedProcess, process: TracedProcess, directory: String,
+                     cancellation: ProbeCancellation = ProbeCancellation()) -> ScriptEnd {
         let deadline = Date().addingTimeInterval(spec.runTimeout)
         var nextPortCheck = Date().addingTimeInterval(0.5)
         var nextLogCheck = Date().addingTimeInterval(1)
@@ -340,6 +355,7 @@ public struct ProbeRunner: ProbeRunning {
                 return process.isRunning ? .scriptEnded : .applicationDied
             }
             if !process.isRunning { return .applicationDied }
+            if cancellation.isCancelled { return .cancelled }
             let now = Date()
             if now >= deadline { return .timedOut }
             if case .port(let port) = spec.ready, now >= nextPortCheck {

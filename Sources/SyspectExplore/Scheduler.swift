@@ -10,23 +10,30 @@ final class Scheduler: @unchecked Sendable {
     let runner: any ProbeRunning
     /// A (policy, replica) whose launch failed this many times stops the explore.
     let maxErrors: Int
+    /// A probe in flight that `next` no longer lists is cancelled (speculation: its outcome is no
+    /// longer needed); its run is dropped, never handed to `finished`.
+    let cancelsUnlisted: Bool
+    /// Probes cancelled so far.
+    private(set) var cancelled = 0
 
     private let condition = NSCondition()
     private var done: [(ProbeRequest, ProbeRun)] = []
-    private var inFlight: Set<ProbeRequest> = []
+    private var inFlight: [ProbeRequest: ProbeCancellation] = [:]
     private var errors: [ProbeRequest: Int] = [:]
 
-    init(jobs: Int, runner: any ProbeRunning, maxErrors: Int = 3) {
+    init(jobs: Int, runner: any ProbeRunning, maxErrors: Int = 3, cancelsUnlisted: Bool = false) {
         self.jobs = max(1, jobs)
         self.runner = runner
         self.maxErrors = maxErrors
+        self.cancelsUnlisted = cancelsUnlisted
     }
 
-    /// Runs until `next` returns nothing and nothing is in flight. `finished` returns false to
+    /// Runs until `next` returns nothing and nothing is in flight. `next` gets the probes in
+    /// flight and lists what should run, most wanted first. `finished` returns false to
     /// stop early (the probes in flight still finish and are handed over).
     func run(
         census: Bool,
-        next: () -> [ProbeRequest],
+        next: (Set<ProbeRequest>) -> [ProbeRequest],
         finished: (ProbeRequest, ProbeRun) throws -> Void
     ) throws {
         var stopError: Error?
@@ -35,11 +42,15 @@ final class Scheduler: @unchecked Sendable {
             // A finished probe stays "in flight" until handed over, so `next` (which reads the
             // journal) can never list it again in between.
             condition.lock()
-            let batch = done
+            let batch = done.map { ($0.0, $0.1, inFlight[$0.0]?.isCancelled ?? false) }
             done.removeAll()
-            for (request, _) in batch { inFlight.remove(request) }
+            for (request, _, _) in batch { inFlight[request] = nil }
             condition.unlock()
-            for (request, run) in batch {
+            for (request, run, wasCancelled) in batch {
+                if wasCancelled {
+                    cancelled += 1
+                    continue
+                }
                 do {
                     try finished(request, run)
                 } catch {
@@ -53,9 +64,15 @@ final class Scheduler: @unchecked Sendable {
                 }
             }
             condition.lock()
-            let running = inFlight
+            let flying = inFlight
             condition.unlock()
-            let candidates = stopError == nil ? next().filter { !running.contains($0) } : []
+            let running = Set(flying.keys)
+            let wanted = stopError == nil ? next(running) : []
+            if cancelsUnlisted {
+                let listed = Set(wanted)
+                for (request, token) in flying where !listed.contains(request) { token.cancel() }
+            }
+            let candidates = wanted.filter { !running.contains($0) }
             if candidates.isEmpty && running.isEmpty {
                 condition.lock()
                 let pending = done.isEmpty
@@ -75,12 +92,13 @@ final class Scheduler: @unchecked Sendable {
     }
 
     private func start(_ request: ProbeRequest, census: Bool) {
+        let token = ProbeCancellation()
         condition.lock()
-        inFlight.insert(request)
+        inFlight[request] = token
         condition.unlock()
         let runner = self.runner
         let thread = Thread { [self] in
-            let result = runner.run(request, census: census)
+            let result = runner.run(request, census: census, cancellation: token)
             condition.lock()
             done.append((request, result))
             condition.signal()
@@ -89,4 +107,16 @@ final class Scheduler: @unchecked Sendable {
         thread.stackSize = 1 << 20
         thread.start()
     }
+}
+
+/// Asks a running probe to stop because its outcome is no longer needed. The runner kills the
+/// probe's tree at its next check; the scheduler drops the run.
+public final class ProbeCancellation: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cancelled = false
+
+    public init() {}
+
+    public func cancel() { lock.withLock { cancelled = true } }
+    public var isCancelled: Bool { lock.withLock { cancelled } }
 }

@@ -43,7 +43,7 @@ extension ExploreCommand {
             if case .sqlite(let path) = try store.location() {
                 FileHandle.standardError.write(Data("syspect explore: the SQLite file \(path) must be on a filesystem every node shares (PostgreSQL is the intended store; docs/cluster.md)\n".utf8))
             }
-            let maxTasks = slurmMaxTasks ?? jobs
+            let maxTasks = slurmMaxTasks ?? jobCount
             let executorOptions = SlurmExecutorOptions(
                 partition: slurmPartition!, maxTasks: maxTasks,
                 syspect: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0],
@@ -53,6 +53,7 @@ extension ExploreCommand {
             do { try created.prepare(specs: Array(zip(specs, paths))) } catch { fail("\(error)", status: Status.cannotProbe) }
             slurm = created
             options.jobs = maxTasks
+            options.jobsFromBaseline = false
         }
         let interruptions = Self.exitOnInterrupt()
         defer { interruptions.forEach { $0.cancel() } }

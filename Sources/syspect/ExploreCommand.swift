@@ -50,9 +50,13 @@ struct ExploreCommand: ParsableCommand {
     @OptionGroup var store: StoreOptions
 
     @Option(help: ArgumentHelp(
-        "Probes run at once (default: cores + 1: probes also wait, on timeouts and servers; see docs/explore.md).",
+        "Probes run at once (default: cores + 1, probes also wait on timeouts and servers; more once the baseline shows that "
+            + "a command or suite workload keeps less of a core busy: docs/explore.md).",
         valueName: "N"))
-    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount + 1
+    var jobs: Int?
+
+    /// `--jobs`, else cores + 1.
+    var jobCount: Int { jobs ?? ProcessInfo.processInfo.activeProcessorCount + 1 }
 
     @Option(help: ArgumentHelp("Runs per policy (default: the spec's `replicas`, else 3).", valueName: "N"))
     var replicas: Int?
@@ -120,7 +124,7 @@ struct ExploreCommand: ParsableCommand {
     }
 
     func validate() throws {
-        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1, not \(jobs)") }
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1, not \(jobs)") }
         if let replicas, !(1...100).contains(replicas) {
             throw ValidationError("--replicas must be from 1 to 100, not \(replicas)")
         }
@@ -161,7 +165,8 @@ struct ExploreCommand: ParsableCommand {
     }
 
     func exploreOptions() -> ExploreOptions {
-        var options = ExploreOptions(jobs: jobs, replicas: replicas, strategy: strategy, workDirectory: workDir)
+        var options = ExploreOptions(jobs: jobCount, replicas: replicas, strategy: strategy, workDirectory: workDir)
+        options.jobsFromBaseline = jobs == nil
         (options.features, options.files, options.fakeValues) = (features, files, fakeValues)
         if !noStatic { options.staticAnalyzer = MachineStaticAnalyzer() }
         return options
@@ -196,7 +201,8 @@ struct ExploreCommand: ParsableCommand {
         print(FindingsText.summary(findings), terminator: "")
         if features != nil && findings.features.isEmpty { print("--features: the baseline census holds no sub-feature: nothing to probe") }
         if files && findings.files.isEmpty { print("--files: the baseline census holds no pseudo-file: nothing to probe") }
-        print("this session ran \(result.sessionProbes) probes; stored in \(try store.location())")
+        let cancelled = result.cancelledProbes == 0 ? "" : " (and cancelled \(result.cancelledProbes) speculative ones the culprit search no longer needed)"
+        print("this session ran \(result.sessionProbes) probes\(cancelled); stored in \(try store.location())")
         if impact.enabled {
             impact.run(spec: appSpec, store: database, exploration: result.exploration.key,
                        verdicts: result.measurement.verdicts, runner: runner)

@@ -25,6 +25,8 @@ final class ProgressDisplay {
         case .censusOverflow(let replica, let overflow):
             if let notice = overflow.notice { line("notice: baseline replica \(replica): \(notice)") }
             if let loss = overflow.warning { line("warning: baseline replica \(replica): \(loss)") }
+        case .jobs(let jobs, let share):
+            line("probes at once: \(jobs) (a baseline run kept \(String(format: "%.2f", share)) of a core busy; --jobs N to choose)")
         case .probeFinished(let record, let snapshot):
             if isTerminal {
                 redraw("[\(snapshot.phase.rawValue)] \(Self.status(snapshot))")
