@@ -91,18 +91,27 @@ public struct CulpritReport: Sendable, Hashable, Codable {
     public var dropped: [Assignment]
     /// One per conflict, in the order found: how it was resolved.
     public var resolutions: [ConflictResolution]
+    /// Resolutions undone once the set passed (`FinalConfirmation.search`): a dropped call put
+    /// back, or a switched call back in its first mode, as it is in the passing set (nil: a
+    /// report of a syspect that did not undo).
+    public var undone: [Assignment]?
 
     public init(finalPassed: Bool, passingSet: [Assignment], conflicts: [[Assignment]], dropped: [Assignment],
-                resolutions: [ConflictResolution] = []) {
+                resolutions: [ConflictResolution] = [], undone: [Assignment]? = nil) {
         self.finalPassed = finalPassed
         self.passingSet = passingSet
         self.conflicts = conflicts
         self.dropped = dropped
         self.resolutions = resolutions
+        self.undone = undone
     }
 
-    /// Calls whose mode was switched to resolve a conflict, with the mode the set passed in.
-    public var switched: [Assignment] { resolutions.flatMap(\.switched).sorted() }
+    /// Calls whose mode was switched to resolve a conflict (and not switched back), with the
+    /// mode the set passed in.
+    public var switched: [Assignment] {
+        let back = Set((undone ?? []).map(\.number))
+        return resolutions.flatMap(\.switched).filter { !back.contains($0.number) }.sorted()
+    }
 
     /// How many stubs and fakes the final run applied together (before any was dropped).
     public var appliedCount: Int { passingSet.count + dropped.count }
@@ -139,10 +148,14 @@ public enum FinalConfirmation {
     ///    conflict without alternatives is resolved as before this rule existed and older
     ///    journals replay unchanged.
     ///
-    /// Then the whole (changed) set is tried again. Deterministic: with a journal-backed oracle
-    /// that throws `NeedsProbe` for unknown sets, calling it again after running that probe
-    /// resumes. Empty `verdicts`: no switch is tried (drop only).
-    public static func search(_ items: [Assignment], verdicts: [Int: Verdict],
+    /// Then the whole (changed) set is tried again. Once it passes, with `undo`, each resolution
+    /// is undone if the set still passes without it, in the order made: a resolution that a
+    /// later one made unnecessary (a switch of a call whose partner was dropped later) no
+    /// longer costs a mode, or a call, so the result depends less on which conflict was met
+    /// first. Deterministic: with a journal-backed oracle that throws `NeedsProbe` for unknown
+    /// sets, calling it again after running that probe resumes. Empty `verdicts`: no switch is
+    /// tried (drop only). `undo` false: as syspect ran before undoing existed (older journals).
+    public static func search(_ items: [Assignment], verdicts: [Int: Verdict], undo: Bool = true,
                               passes: (ProbePolicy) throws -> Bool) throws -> CulpritReport {
         var current = items.sorted()
         var conflicts: [[Assignment]] = []
@@ -179,8 +192,22 @@ public enum FinalConfirmation {
             }
             resolutions.append(resolution)
         }
+        guard undo, !resolutions.isEmpty else {
+            return CulpritReport(finalPassed: finalPassed, passingSet: current, conflicts: conflicts, dropped: dropped,
+                                 resolutions: resolutions)
+        }
+        var undone: [Assignment] = []
+        for resolution in resolutions {
+            let back = resolution.dropped.map { [$0] } ?? resolution.switched.map(\.switched)
+            let numbers = Set(back.map(\.number))
+            let trial = (current.filter { !numbers.contains($0.number) } + back).sorted()
+            guard try test(trial) else { continue }
+            current = trial
+            undone += back
+            dropped.removeAll { numbers.contains($0.number) }
+        }
         return CulpritReport(finalPassed: finalPassed, passingSet: current, conflicts: conflicts, dropped: dropped,
-                             resolutions: resolutions)
+                             resolutions: resolutions, undone: undone.sorted())
     }
 
     /// The switches worth trying for `conflict`, in the order tried (see `search`): non-empty

@@ -46,9 +46,11 @@ public struct ExplorationSummary: Sendable, Codable, Hashable {
         }
         let items = FinalConfirmation.assignments(verdicts)
         let oracle = { (policy: ProbePolicy) throws -> Bool in try journal.passes(policy, replicas: replicas) }
-        // A finished exploration journaled before conflicts were resolved by switching modes
-        // has no switch probes: its search, replayed without switches, is what it ran.
+        // A finished exploration journaled before resolutions were undone has no undo probes,
+        // and one journaled before conflicts were resolved by switching modes no switch probes:
+        // its search, replayed without them, is what it ran.
         report = (try? FinalConfirmation.search(items, verdicts: verdicts, passes: oracle))
-            ?? (finished ? try? FinalConfirmation.search(items, verdicts: [:], passes: oracle) : nil)
+            ?? (finished ? try? FinalConfirmation.search(items, verdicts: verdicts, undo: false, passes: oracle) : nil)
+            ?? (finished ? try? FinalConfirmation.search(items, verdicts: [:], undo: false, passes: oracle) : nil)
     }
 }

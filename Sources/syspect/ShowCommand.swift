@@ -144,6 +144,10 @@ enum MeasurementText {
         let resolutions = report.resolutions.isEmpty
             ? zip(report.conflicts, report.dropped).map { ConflictResolution(conflict: $0, dropped: $1) } : report.resolutions
         for resolution in resolutions { out += "  " + resolutionLine(resolution) + "\n" }
+        if let undone = report.undone, !undone.isEmpty {
+            out += "  undone once the set passed (it still passed without them): "
+                + undone.map { "\($0.mode.rawValue) \(SyscallTable.displayName(of: $0.number))" }.joined(separator: ", ") + "\n"
+        }
         if required > 0 {
             out += "  counted as required: \(report.dropped.map { SyscallTable.displayName(of: $0.number) }.joined(separator: ", "))\n"
         }

@@ -129,6 +129,33 @@ import Testing
         #expect(Set(probed).count == probed.count)
     }
 
+    /// The lighttpd case (kill, getcwd): the first conflict met, {stub 4, fake 5}, is resolved by
+    /// faking 4; the next, {stub 1, fake 5}, has no switch and drops 5. Without 5 the stub of 4
+    /// passes again: the switch is undone, so 4 stays `either`, as when {stub 1, fake 5} is met
+    /// first. A drop that is still needed stays.
+    @Test func aResolutionALaterOneMadeUnnecessaryIsUndone() throws {
+        let verdicts: [Int: Verdict] = [1: .stub, 4: .either, 5: .fake]
+        let truth = { (p: ProbePolicy) in !(p.fake.contains(5) && (p.stub.contains(4) || p.stub.contains(1))) }
+        let (report, probed) = try search(verdicts, truth)
+        #expect(report.resolutions.map(\.switched) == [[Assignment(4, .fake)], []])
+        #expect(report.resolutions.map(\.dropped) == [nil, Assignment(5, .fake)])
+        #expect(report.undone == [Assignment(4, .stub)])
+        #expect(report.switched.isEmpty)
+        #expect(report.dropped == [Assignment(5, .fake)])
+        #expect(report.passingSet == [Assignment(1, .stub), Assignment(4, .stub)])
+        #expect(probed.contains(ProbePolicy(assignments: [Assignment(1, .stub), Assignment(4, .stub)])), "the undo was probed")
+        let confirmed = FinalConfirmation.confirmedVerdicts(verdicts, report: report)
+        #expect(confirmed == [1: .stub, 4: .either, 5: .required])
+        // Without undoing, as syspect ran before: 4 stays faked.
+        var journal = Journal()
+        for p in probed { journal.add(policy: p.key, replica: 1, outcome: truth(p) ? .pass : .fail) }
+        let before = try FinalConfirmation.search(FinalConfirmation.assignments(verdicts), verdicts: verdicts, undo: false) {
+            try journal.passes($0, replicas: 1)
+        }
+        #expect(FinalConfirmation.confirmedVerdicts(verdicts, report: before)[4] == .fake)
+        #expect(before.undone == nil)
+    }
+
     @Test func switchesAreCappedPerConflict() {
         let conflict = (1...5).map { Assignment($0, .stub) }
         let verdicts = Dictionary(uniqueKeysWithValues: (1...5).map { ($0, Verdict.either) })
@@ -155,7 +182,9 @@ import Testing
         var old: CulpritReport?
         while old == nil {
             do {
-                old = try FinalConfirmation.search(FinalConfirmation.assignments(verdicts), verdicts: [:]) { try journal.passes($0, replicas: 1) }
+                old = try FinalConfirmation.search(FinalConfirmation.assignments(verdicts), verdicts: [:], undo: false) {
+                    try journal.passes($0, replicas: 1)
+                }
             } catch let need as NeedsProbe {
                 add(need.policy, truth(need.policy))
                 journal = Journal(probes)
