@@ -52,7 +52,7 @@ explore() {
   local name=$1; shift
   rm -f "$out/$name.db" "$out/$name.db-wal" "$out/$name.db-shm"
   if ! /usr/bin/time -f '%U %S' -o "$out/$name.cpu" "$out/syspect" explore "$spec" --db "$out/$name.db" \
-      --work-dir "$out/work" --no-static "$@" > "$out/$name.out" 2> "$out/$name.err"; then
+      --work-dir "$out/work" "$@" > "$out/$name.out" 2> "$out/$name.err"; then
     echo "suite-speed.sh: the $name explore failed; the end of $out/$name.err:" >&2
     tail -5 "$out/$name.err" >&2
     exit 3
@@ -68,7 +68,7 @@ figures() {
 # The package is fetched and built by the first explore of the work directory: a warm-up
 # explore does it and is stopped when its baseline starts, so that neither measured run pays it.
 echo "building $package once (fetch, build-dep, build) in $out/work …"
-"$out/syspect" explore "$spec" --db "$out/build.db" --work-dir "$out/work" --no-static > "$out/build.out" 2> "$out/build.err" &
+"$out/syspect" explore "$spec" --db "$out/build.db" --work-dir "$out/work" > "$out/build.out" 2> "$out/build.err" &
 warm=$!
 until grep -q "^baseline:" "$out/build.err" 2>/dev/null; do
   kill -0 "$warm" 2>/dev/null || { echo "suite-speed.sh: preparing $package failed:" >&2; tail -5 "$out/build.err" >&2; exit 3; }

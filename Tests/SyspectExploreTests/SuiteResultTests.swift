@@ -43,6 +43,12 @@ private func sample(_ name: String) throws -> String {
         ])
         // The summary block ("# PASS:  4") is not a case.
         #expect(SuiteParsers.automakeConsole("# PASS:  4\n# FAIL:  0\nPASS:\n").cases.isEmpty)
+        // A TAP-driver test's lines are its points, named by their description as from its
+        // .trs and .log (in any order: a hash-ordered suite numbers them differently each run).
+        let tap = SuiteParsers.automakeConsole(try sample("automake-tap.log"))
+        #expect(tap.cases == ["t.sh parses": .pass, "t.sh writes": .fail, "t.sh net": .skip, "t.sh later": .skip])
+        let reordered = SuiteParsers.automakeConsole("PASS: sub/t.sh 1 - b\nFAIL: sub/t.sh 2 - a\nPASS: sub/t.sh 3 - a\nPASS: sub/t.sh 4\n")
+        #expect(reordered.cases == ["sub/t.sh b": .pass, "sub/t.sh 2 - a": .fail, "sub/t.sh 3 - a": .pass, "sub/t.sh 4": .pass])
     }
 
     @Test func tapPointsDirectivesAndPlan() throws {

@@ -58,12 +58,28 @@ public enum SuiteParsers {
     /// suite's output: for suites that write no `.trs` file.
     public static func automakeConsole(_ output: String) -> SuiteResults {
         var results = SuiteResults()
+        // A TAP-driver test's lines ("PASS: t.sh 1 - parses"), per test, in order.
+        var points: [String: [(TAPPoint, CaseOutcome)]] = [:]
+        var tests: [String] = []
         for line in output.split(separator: "\n") {
             guard let colon = line.firstIndex(of: ":"), colon != line.startIndex,
                   let outcome = automakeOutcome(line[..<colon]) else { continue }
             let rest = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
             guard !rest.isEmpty else { continue }
+            if let space = rest.firstIndex(of: " "), let point = tapPoint(body: rest[space...], ok: true) {
+                let test = String(rest[..<space])
+                if points[test] == nil { tests.append(test) }
+                points[test, default: []].append((point, outcome))
+                continue
+            }
             results.add(stripDirective(rest), outcome, format: .automakeConsole)
+        }
+        // Named like the .trs path names them: by description (`pointIDs`), not by number.
+        for test in tests {
+            let lines = points[test]!
+            for (id, (_, outcome)) in zip(pointIDs(lines.map(\.0)), lines) {
+                results.add("\(test) \(id)", outcome, format: .automakeConsole)
+            }
         }
         return results
     }
