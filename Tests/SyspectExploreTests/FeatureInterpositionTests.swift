@@ -75,16 +75,17 @@ private let ioctlTIOCGPTN = feature(16, "request", "TIOCGPTN", index: 1, value: 
         #expect(run.out == "38 9 9 \n")
     }
 
-    /// Faking a sub-feature returns 0 without running it.
+    /// Faking a sub-feature returns 0 without running it (fd -1 is never open: an fd such as 99
+    /// may be, inherited from the test process while other suites run).
     @Test func fakedSubFeatureReturnsZero() throws {
         var i = Interposition(inKernel: true)
         i.features = [FeatureInterposition(fcntlSetFD, .fake(.zero))]
-        let run = try perl(#"print syscall(72, 99, 2, 1), " ", syscall(72, 99, 1) == -1 ? $! + 0 : "?", "\n";"#, i)
+        let run = try perl(#"print syscall(72, -1, 2, 1), " ", syscall(72, -1, 1) == -1 ? $! + 0 : "?", "\n";"#, i)
         #expect(run.out == "0 9\n")
     }
 
     /// The write family returns the requested length; writev and sendmsg the iovec total read
-    /// from the tracee. fd 99 is not open: a real call would fail with EBADF.
+    /// from the tracee. fd -1 is never open: a real call fails with EBADF.
     @Test func argumentDependentFakeValues() throws {
         var i = Interposition()
         for name in ["write", "writev", "sendmsg"] {
@@ -96,7 +97,7 @@ private let ioctlTIOCGPTN = feature(16, "request", "TIOCGPTN", index: 1, value: 
             my $iov = pack("P Q P Q", $a, 2, $b, 3);
             my $msg = pack("Q L x4 P Q Q Q l x4", 0, 0, $iov, 2, 0, 0, 0);
             my $s = "abcdefg";
-            exit(syscall(1, 99, $s, 7) * 100 + syscall(20, 99, $iov, 2) * 10 + syscall(46, 99, $msg, 0));
+            exit(syscall(1, -1, $s, 7) * 100 + syscall(20, -1, $iov, 2) * 10 + syscall(46, -1, $msg, 0));
             """#
         #expect(try perl(script, i).code.map { Int($0) } == (7 * 100 + 5 * 10 + 5) % 256)
         // Unfaked, each call fails (-1): exit(-111).
