@@ -169,7 +169,11 @@ public struct ProbeRunner: ProbeRunning {
         } else {
             runCommandAsWorkload(process: process, directory: dir, into: &run, cancellation: cancellation)
         }
-        if cancellation.isCancelled { (run.outcome, run.reason) = (.error, "cancelled: its outcome was no longer needed") }
+        if cancellation.isCancelled {
+            // Nothing of a cancelled probe is kept: not journaled, and its folder goes.
+            (run.outcome, run.reason) = (.error, "cancelled: its outcome was no longer needed")
+            try? FileManager.default.removeItem(atPath: dir)
+        }
         run.resources = sampler.stop()  // (already stopped when the test script ended)
         run.durationSeconds = Date().timeIntervalSince(started)
         return run

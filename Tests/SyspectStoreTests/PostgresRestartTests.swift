@@ -38,6 +38,13 @@ struct PostgresRestartTests {
         var probes: [ProbeRecord]
         var verdicts: [Int: Verdict]
         var keys: Set<String> { Set(probes.map { "\($0.policy)#\($0.replica)" }) }
+        /// The probes before the final run (its set fakes some calls: the first `set:` key).
+        /// From there on the culprit search's lookahead runs sets ahead by timing
+        /// (`SearchLookahead`): two runs agree on its result, not on every probe.
+        var keysBeforeTheFinalRun: Set<String> {
+            let final = probes.filter { $0.policy.hasPrefix("set:") }.map(\.startedAt).min() ?? .distantFuture
+            return Set(probes.filter { $0.startedAt < final }.map { "\($0.policy)#\($0.replica)" })
+        }
     }
 
     func outcome(_ url: String, app: String) throws -> Outcome {
@@ -75,7 +82,8 @@ struct PostgresRestartTests {
         let seen = try outcome(cluster.url("schema=restarted"), app: "sqlite-test")
         expectComplete(expected)
         expectComplete(seen)
-        #expect(seen.keys == expected.keys)
+        #expect(seen.keysBeforeTheFinalRun == expected.keysBeforeTheFinalRun)
+        #expect(seen.keysBeforeTheFinalRun.count > 20)
         #expect(seen.verdicts == expected.verdicts)
         // The same process journaled probes on both sides of the restart: it reconnected.
         #expect(seen.probes.contains { $0.startedAt < restartedAt } && seen.probes.contains { $0.startedAt > restartedAt })
