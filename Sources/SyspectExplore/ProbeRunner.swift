@@ -214,7 +214,7 @@ public struct ProbeRunner: ProbeRunning {
     // MARK: - The command is the workload
 
     func runCommandAsWorkload(process: TracedProcess, directory: String, into run: inout ProbeRun,
-                              cancellation: ProbeCancellation = ProbeCancellation()) {
+                              cancellation: ProbeCancellation) {
         let deadline = Date().addingTimeInterval(spec.runTimeout)
         let suite = suiteWatcher(directory: directory)  // test case by test case (Suite/)
         while process.isRunning && Date() < deadline && !cancellation.isCancelled {
@@ -248,7 +248,7 @@ public struct ProbeRunner: ProbeRunning {
     // MARK: - A server and its test script
 
     func runWithScript(_ script: String, process: TracedProcess, directory: String, into run: inout ProbeRun,
-                       sampler: ResourceSampler? = nil, cancellation: ProbeCancellation = ProbeCancellation()) {
+                       sampler: ResourceSampler? = nil, cancellation: ProbeCancellation) {
         let launched = Date()
         if let failure = waitUntilReady(process, directory: directory) {
             stop(process)
@@ -341,7 +341,7 @@ public struct ProbeRunner: ProbeRunning {
     /// Watches the running script: ends as soon as the script ends, the application dies, the
     /// port stops accepting (twice in a row), the run timeout expires or the probe is cancelled.
     func watchScript(_ child: SpawnedProcess, process: TracedProcess, directory: String,
-                     cancellation: ProbeCancellation = ProbeCancellation()) -> ScriptEnd {
+                     cancellation: ProbeCancellation) -> ScriptEnd {
         let deadline = Date().addingTimeInterval(spec.runTimeout)
         var nextPortCheck = Date().addingTimeInterval(0.5)
         var nextLogCheck = Date().addingTimeInterval(1)

@@ -91,7 +91,7 @@ public final class ResourceSampler: @unchecked Sendable {
         var sample = Sample()
         var proc = ProcReader()
         for pid in tree(root: root, proc: &proc) {
-            guard let (rss, hwm) = proc.read("/proc/\(pid)/status", { (kilobytes("VmRSS:", in: $0), kilobytes("VmHWM:", in: $0)) })
+            guard let (rss, hwm) = proc.read("/proc/\(pid)/status", { (kilobytes(Self.vmRSS, in: $0), kilobytes(Self.vmHWM, in: $0)) })
             else { continue }
             sample.processes += 1
             sample.rssBytes += rss * 1024
@@ -117,9 +117,13 @@ public final class ResourceSampler: @unchecked Sendable {
         return result
     }
 
-    /// The value of a "Key:   123 kB" line of /proc/PID/status, in kB (0 when absent, e.g. a zombie).
-    static func kilobytes(_ key: String, in status: UnsafeBufferPointer<UInt8>) -> Int {
-        let needle = Array(("\n" + key).utf8)
+    static let vmRSS = statusKey("VmRSS:"), vmHWM = statusKey("VmHWM:")
+    /// The bytes that start a line of /proc/PID/status holding `key`.
+    static func statusKey(_ key: String) -> [UInt8] { Array(("\n" + key).utf8) }
+
+    /// The value of a "Key:   123 kB" line of /proc/PID/status (`needle`: `statusKey`), in kB
+    /// (0 when absent, e.g. a zombie).
+    static func kilobytes(_ needle: [UInt8], in status: UnsafeBufferPointer<UInt8>) -> Int {
         guard status.count >= needle.count else { return 0 }
         for start in 0...(status.count - needle.count) where status[start] == needle[0] {
             guard (1..<needle.count).allSatisfy({ status[start + $0] == needle[$0] }) else { continue }
@@ -168,27 +172,15 @@ public final class ResourceSampler: @unchecked Sendable {
     /// Names in a directory without "." and "..", none when unreadable.
     static func names(in path: String) -> [String] {
         var result: [String] = []
-        forEachEntry(of: path) { result.append(String(cString: $0)) }
+        forEachDirectoryEntry(path) { name, _ in result.append(String(cString: name)) }
         return result
     }
 
     /// Entries of a directory without "." and "..", 0 when unreadable.
     static func entries(of path: String) -> Int {
         var count = 0
-        forEachEntry(of: path) { _ in count += 1 }
+        forEachDirectoryEntry(path) { _, _ in count += 1 }
         return count
-    }
-
-    static func forEachEntry(of path: String, _ body: (UnsafePointer<CChar>) -> Void) {
-        guard let dir = opendir(path) else { return }
-        defer { closedir(dir) }
-        while let entry = readdir(dir) {
-            withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                let name = raw.bindMemory(to: CChar.self)
-                let isDot = name[0] == 46 && (name[1] == 0 || (name[1] == 46 && name[2] == 0))
-                if !isDot { body(name.baseAddress!) }
-            }
-        }
     }
 
     static func threadCPUSeconds() -> Double {

@@ -44,7 +44,7 @@ public struct SearchLookahead: Sendable {
             let key = node.set.key
             let order = chance.count
             chance[key, default: (node.set, 0, order)].chance += node.chance
-            let pass = passChance(node.set, journal: journal, failRate: failRate)
+            let pass = passChance(passed: passedReplicas(node.set, journal), failRate: failRate)
             for outcome in [true, false] {
                 var guesses = node.guesses
                 guesses[key] = outcome
@@ -58,7 +58,7 @@ public struct SearchLookahead: Sendable {
 
         var ranked: [(request: ProbeRequest, chance: Double, order: Int)] = []
         for (policy, setChance, order) in chance.values {
-            let passed = (1...replicas).filter { journal.outcome(ProbeRequest(policy, replica: $0)) == .pass }.count
+            let passed = passedReplicas(policy, journal)
             var reach = setChance
             var unrun = passed == 0
             for replica in 1...replicas {
@@ -78,11 +78,15 @@ public struct SearchLookahead: Sendable {
         return ranked.sorted { ($0.chance, -$0.order, -$0.request.replica) > ($1.chance, -$1.order, -$1.request.replica) }.map(\.request)
     }
 
-    /// The chance that every replica of `set` passes, given the ones already run.
-    func passChance(_ set: ProbePolicy, journal: Journal, failRate: Double) -> Double {
-        let finished = (1...replicas).filter { journal.isFinished(ProbeRequest(set, replica: $0)) }.count
-        let remaining = replicas - finished
-        if finished > 0 { return pow(1 - Self.flakeRate, remaining) }
+    /// Replicas of `set` that passed (a set the search waits on has no failed one).
+    func passedReplicas(_ set: ProbePolicy, _ journal: Journal) -> Int {
+        (1...replicas).filter { journal.outcome(ProbeRequest(set, replica: $0)) == .pass }.count
+    }
+
+    /// The chance that every replica of a set passes, given that `passed` already did.
+    func passChance(passed: Int, failRate: Double) -> Double {
+        let remaining = replicas - passed
+        if passed > 0 { return pow(1 - Self.flakeRate, remaining) }
         return (1 - failRate) * pow(1 - Self.flakeRate, remaining - 1)
     }
 

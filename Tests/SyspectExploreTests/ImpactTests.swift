@@ -313,9 +313,9 @@ final class MeasuredRunner: ProbeRunning, @unchecked Sendable {
         let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
         #expect(bytes(stat, ResourceSampler.cpuSeconds(stat:)) == 210 / ticks)
         let status = "Name:\tnginx\nVmPeak:\t  9000 kB\nVmHWM:\t    4096 kB\nVmRSS:\t    2048 kB\nThreads:\t1\n"
-        #expect(bytes(status) { ResourceSampler.kilobytes("VmRSS:", in: $0) } == 2048)
-        #expect(bytes(status) { ResourceSampler.kilobytes("VmHWM:", in: $0) } == 4096)
-        #expect(bytes("Name:\tz\nState:\tZ (zombie)\n") { ResourceSampler.kilobytes("VmRSS:", in: $0) } == 0)
+        #expect(bytes(status) { ResourceSampler.kilobytes(ResourceSampler.vmRSS, in: $0) } == 2048)
+        #expect(bytes(status) { ResourceSampler.kilobytes(ResourceSampler.vmHWM, in: $0) } == 4096)
+        #expect(bytes("Name:\tz\nState:\tZ (zombie)\n") { ResourceSampler.kilobytes(ResourceSampler.vmRSS, in: $0) } == 0)
         #expect(bytes("12 345 6789 ") { ResourceSampler.numbers(in: $0) } == [12, 345, 6789])
         #expect(bytes("") { ResourceSampler.numbers(in: $0) } == [])
         var proc = ProcReader()

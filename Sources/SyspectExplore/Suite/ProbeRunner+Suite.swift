@@ -34,14 +34,12 @@ final class SuiteWatcher {
     private(set) var earlyFailures: [String] = []
     /// When the number of finished test cases last grew (the probe's start at first).
     private var lastProgress = Date()
-    private var finishedCases = 0
     /// The waits so far between a finished test case and the next one (the wait for the first
     /// one, often a build of the test programs, is left to the run timeout), and the cases finished.
     private(set) var progress = SuiteProgress()
-    /// Seconds without a finished test case when the probe was stopped for stalling, and the
-    /// limit it passed.
-    private(set) var stalledFor: Double?
-    private var stallLimit = 0.0
+    /// When the probe was stopped for stalling: how long no test case had finished, and the
+    /// limit that passed.
+    private var stall: (waited: Double, limit: Double)?
 
     init(scan: SuiteScan, criterion: SuiteCriterion?, probeDirectory: String) {
         self.scan = scan
@@ -49,7 +47,7 @@ final class SuiteWatcher {
         self.probeDirectory = probeDirectory
     }
 
-    var stoppedEarly: Bool { !earlyFailures.isEmpty || stalledFor != nil }
+    var stoppedEarly: Bool { !earlyFailures.isEmpty || stall != nil }
 
     /// True once a must-pass test case has failed, or no test case has finished for the
     /// criterion's stall limit (checked every `checkInterval`): the probe has failed, the rest
@@ -62,20 +60,20 @@ final class SuiteWatcher {
         noteProgress(results, at: now)
         guard let criterion, !criterion.mustPass.isEmpty else { return false }
         earlyFailures = criterion.failedSoFar(results)
-        if earlyFailures.isEmpty, finishedCases > 0, let limit = criterion.stallLimits?.limit(finished: finishedCases),
+        if earlyFailures.isEmpty, progress.finished > 0, let limit = criterion.stallLimits?.limit(finished: progress.finished),
            now.timeIntervalSince(lastProgress) > limit {
-            stalledFor = now.timeIntervalSince(lastProgress)
-            stallLimit = limit
+            stall = (now.timeIntervalSince(lastProgress), limit)
         }
         return stoppedEarly
     }
 
     /// A grown number of finished test cases ends a wait.
     private func noteProgress(_ results: SuiteResults, at now: Date) {
-        guard results.cases.count > finishedCases else { return }
-        if finishedCases > 0 { progress.waits.append(SuiteWait(after: finishedCases, seconds: now.timeIntervalSince(lastProgress))) }
-        (finishedCases, lastProgress) = (results.cases.count, now)
-        progress.finished = finishedCases
+        guard results.cases.count > progress.finished else { return }
+        if progress.finished > 0 {
+            progress.waits.append(SuiteWait(after: progress.finished, seconds: now.timeIntervalSince(lastProgress)))
+        }
+        (progress.finished, lastProgress) = (results.cases.count, now)
     }
 
     /// Replaces the exit-status verdict of `run` by the test cases' (the exit status stays the
@@ -90,9 +88,9 @@ final class SuiteWatcher {
                 run.brokenCases = criterion.failedSoFar(results)
                 run.outcome = .fail
                 let noun = run.brokenCases.count == 1 ? "test case" : "test cases"
-                run.reason = stalledFor.map { waited in
-                    "the suite stalled: no test case finished for \(Int(waited.rounded())) s after \(finishedCases) finished "
-                        + "(limit \(Int(stallLimit.rounded())) s: \(Int(Explorer.stallFactor))× the baseline's wait there, "
+                run.reason = stall.map { stall in
+                    "the suite stalled: no test case finished for \(Int(stall.waited.rounded())) s after \(progress.finished) finished "
+                        + "(limit \(Int(stall.limit.rounded())) s: \(Int(Explorer.stallFactor))× the baseline's wait there, "
                         + "at least \(Int(Explorer.stallFloor)) s)"
                 } ?? "must-pass \(noun) \(Self.list(run.brokenCases)) failed (the suite was stopped there)"
             } else if timedOut {

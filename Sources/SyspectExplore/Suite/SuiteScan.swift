@@ -34,7 +34,6 @@ public final class SuiteScan {
     public let outputFile: String?
     private var cache: [String: (stamp: FileStamp, results: SuiteResults?)] = [:]
 
-    struct FileStamp: Equatable { var size: UInt64; var modified: Double }
 
     /// Folders never searched: version control, libtool's and automake's internals.
     static let skippedFolders: Set<String> = [".git", ".svn", ".libs", ".deps", "autom4te.cache", ".pc"]
@@ -95,9 +94,7 @@ public final class SuiteScan {
         let now = Date().timeIntervalSince1970
         while let folder = pending.popLast() {
             let path = folder.isEmpty ? root : "\(root)/\(folder)"
-            var info = stat()
-            guard stat(path, &info) == 0 else { continue }
-            let modified = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
+            guard let modified = FileStamp(path: path)?.modified else { continue }
             var listing = listings[folder]
             if listing?.modified != modified || now - modified < 1 {
                 listing = list(folder, path: path, modified: modified)
@@ -115,14 +112,11 @@ public final class SuiteScan {
 
     private func list(_ folder: String, path: String, modified: Double) -> Listing {
         var listing = Listing(modified: modified, results: [], folders: [])
-        guard let dir = opendir(path) else { return listing }
-        defer { closedir(dir) }
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-            if name == "." || name == ".." { continue }
+        forEachDirectoryEntry(path) { entry, type in
+            let name = String(cString: entry)
             let relative = folder.isEmpty ? name : "\(folder)/\(name)"
-            var isFolder = entry.pointee.d_type == UInt8(DT_DIR)
-            if entry.pointee.d_type == UInt8(DT_UNKNOWN) {
+            var isFolder = type == UInt8(DT_DIR)
+            if type == UInt8(DT_UNKNOWN) {
                 var info = stat()
                 isFolder = lstat("\(path)/\(name)", &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
             }
@@ -151,13 +145,9 @@ public final class SuiteScan {
     }
 
     private func cached(_ path: String, parse: (String) -> SuiteResults?) -> SuiteResults? {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return nil }
-        let stamp = FileStamp(
-            size: (attributes[.size] as? NSNumber)?.uint64Value ?? 0,
-            modified: (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)
+        guard let stamp = FileStamp(path: path) else { return nil }
         // automake writes the .log after the .trs: a changed .log must be read again too.
-        let logStamp = path.hasSuffix(".trs") ? (try? FileManager.default.attributesOfItem(atPath: String(path.dropLast(4)) + ".log"))
-            .map { FileStamp(size: ($0[.size] as? NSNumber)?.uint64Value ?? 0, modified: ($0[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0) } : nil
+        let logStamp = path.hasSuffix(".trs") ? FileStamp(path: String(path.dropLast(4)) + ".log") : nil
         let combined = FileStamp(size: stamp.size &+ (logStamp?.size ?? 0) &* 1_000_003, modified: stamp.modified + (logStamp?.modified ?? 0))
         if let hit = cache[path], hit.stamp == combined { return hit.results }
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
